@@ -1,0 +1,20 @@
+//! Wheelhouse: a Kubernetes operator that makes Helm releases declarative.
+//!
+//! A `HelmRelease` names a chart, a version range, a `HelmRepository` and values; Wheelhouse
+//! fetches the chart, renders it exactly as Helm would, applies the objects with server-side
+//! apply, runs the chart's hooks, and records every revision in Helm's own release Secrets so
+//! the `helm` CLI keeps working on what it deployed.
+//!
+//! Module map (pure logic is kept apart from I/O):
+//! - [`template`]: Go `text/template` with Sprig's and Helm's functions (pure).
+//! - [`codec`]: YAML, JSON and TOML encoding and decoding with Helm's Go semantics (pure).
+//! - [`semver`]: Masterminds semver v3 versions and constraints, Helm's `kubeVersion` check (pure).
+//! - [`telemetry`]: process-wide logging setup (text or JSON lines).
+//! - [`tls`]: the single TLS crypto provider (ring) shared by kube and reqwest.
+#![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod semver;
+pub mod telemetry;
+pub mod template;
+pub mod tls;

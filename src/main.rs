@@ -1,0 +1,60 @@
+//! The `wheelhouse` command: the operator (`run`) and tools for people and tests.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use wheelhouse::telemetry::{self, LogFormat};
+
+/// Wheelhouse makes Helm releases declarative: HelmRelease objects in, Helm releases out.
+#[derive(Debug, Parser)]
+#[command(name = "wheelhouse", version, about, long_about = None)]
+struct Cli {
+    /// Log line format.
+    #[arg(
+        long,
+        global = true,
+        env = "WHEELHOUSE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+    /// Log level or filter directive (e.g. `info`, `wheelhouse=debug,kube=warn`); RUST_LOG wins.
+    #[arg(
+        long,
+        global = true,
+        env = "WHEELHOUSE_LOG_LEVEL",
+        default_value = "info"
+    )]
+    log_level: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the operator. NOT YET IMPLEMENTED: this only logs a line and exits until the
+    /// HelmRepository and HelmRelease controllers land (see README's status table).
+    Run,
+}
+
+fn main() -> ExitCode {
+    let Cli {
+        log_format,
+        log_level,
+        command,
+    } = Cli::parse();
+    if let Err(error) = telemetry::init_logging(log_format, &log_level) {
+        eprintln!("wheelhouse: {error}");
+        return ExitCode::from(2);
+    }
+    wheelhouse::tls::install_crypto_provider();
+    match command {
+        Command::Run => {
+            tracing::warn!(
+                "the operator is not implemented yet: no controllers run (see README status)"
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! A Rust implementation of Go's `text/template` as Helm 4 (v4.3.1, Go 1.26) uses it:
+//! identical output and error messages. No Kubernetes or chart knowledge lives here.
+//!
+//! - [`TemplateSet`]: parse many named sources once (Go's `t.New(name).Parse(src)`), then
+//!   execute any template by name with data, as often as needed; it is `Send + Sync`.
+//! - [`Value`]: Go-shaped data (maps by reference, typed ints, objects via [`Object`]).
+//! - [`funcs`]: the function registry ([`FuncMap`]) that Sprig and the codec functions plug
+//!   into, plus Helm's engine functions ([`funcs::helm`]: `include`, `tpl`, `required`, `fail`).
+//! - [`helm_exec_error_message`] / [`helm_parse_error_message`]: Helm's reformatting of
+//!   Go's errors (`execution error at (…)`, `parse error at (…)`).
+//!
+//! Module map: `lex` (tokens), `parse` (trees), `exec` (evaluation), `builtins` (Go's
+//! predefined functions), `gofmt` (Go's `fmt` verbs), `value`, `error`, `funcs`.
+
+mod builtins;
+mod error;
+mod exec;
+pub mod funcs;
+pub mod gofmt;
+pub mod helm_funcs;
+mod lex;
+mod parse;
+pub mod sprig;
+pub mod value;
+
+#[cfg(test)]
+mod guard_tests;
+#[cfg(test)]
+mod oracle_tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use error::{FuncError, TemplateError};
+pub use funcs::{CallContext, FuncMap, Function, ParamType, Signature};
+pub use value::{
+    CollType, ElemType, GoMap, IntKind, List, Method, NamedType, Object, UintKind, Value,
+};
+
+use exec::{Runtime, Scope};
+use parse::Tree;
+use value::Str;
+
+/// What a field lookup yields for a map key that does not exist (Go's `missingkey` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// `missingkey=default`/`invalid`: no value (prints `<no value>`).
+    #[default]
+    Invalid,
+    /// `missingkey=zero`: the zero value of the map's element type (Helm's default).
+    Zero,
+    /// `missingkey=error`: execution fails with `map has no entry for key "K"` (Helm strict).
+    Error,
+}
+
+/// Engine options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Missing map key behaviour.
+    pub missing_key: MissingKey,
+    /// Helm's lint mode: `required` and `fail` return `""` instead of failing.
+    pub lint_mode: bool,
+    /// Upper bound on executed nodes and loop iterations per execution; exceeding it fails
+    /// with `template execution exceeded the step limit (N)` (not a Go behaviour: a guard
+    /// against hostile templates such as `range 1000000000000`).
+    pub max_steps: u64,
+    /// Upper bound on output bytes per execution (guard, not a Go behaviour).
+    pub max_output_bytes: usize,
+}
+
+impl Default for Options {
+    /// Helm's non-strict settings (`missingkey=zero`), lint off, limits of 200 million steps
+    /// and 512 MiB of output.
+    fn default() -> Options {
+        Options {
+            missing_key: MissingKey::Zero,
+            lint_mode: false,
+            max_steps: 200_000_000,
+            max_output_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// A set of parsed templates sharing one function table (Go's associated templates).
+///
+/// Parsing is done once; executions share the parsed trees and may run concurrently from
+/// several threads (each execution has its own per-render state).
+pub struct TemplateSet {
+    root_name: String,
+    templates: HashMap<Str, Arc<Tree>>,
+    funcs: Arc<FuncMap>,
+    options: Options,
+}
+
+impl std::fmt::Debug for TemplateSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateSet")
+            .field("root_name", &self.root_name)
+            .field("templates", &self.templates.len())
+            .finish()
+    }
+}
+
+impl TemplateSet {
+    /// An empty set. `root_name` is the name of Go's root template, which appears only in
+    /// `no template "X" associated with template "ROOT"` errors (Helm uses `gotpl`).
+    pub fn new(root_name: &str, funcs: FuncMap, options: Options) -> TemplateSet {
+        TemplateSet {
+            root_name: root_name.to_string(),
+            templates: HashMap::new(),
+            funcs: Arc::new(funcs),
+            options,
+        }
+    }
+
+    /// Parses `source` as template `name` (Go's `t.New(name).Parse(source)`): the body
+    /// becomes template `name` and each `{{define}}`/`{{block}}` a template of its own. A
+    /// later definition replaces an earlier one of the same name unless it is empty (only
+    /// whitespace and comments). On error nothing is added.
+    ///
+    /// Errors: [`TemplateError::Parse`] with Go's message, e.g.
+    /// `template: NAME:3: unexpected EOF`.
+    pub fn add(&mut self, name: &str, source: &str) -> Result<(), TemplateError> {
+        let funcs = self.funcs.clone();
+        let has_function = |n: &str| funcs.is_defined(n);
+        let trees = parse::parse(name, source, &has_function)?;
+        for tree in trees {
+            if is_empty(&tree) && self.templates.contains_key(&tree.name) {
+                continue;
+            }
+            self.templates.insert(tree.name.clone(), Arc::new(tree));
+        }
+        Ok(())
+    }
+
+    /// Whether a template of this name is defined.
+    pub fn contains(&self, name: &str) -> bool {
+        self.templates.contains_key(name)
+    }
+
+    /// Names of all defined templates (files and definitions), in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.templates.keys().map(|k| &**k)
+    }
+
+    /// The options executions use.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Go's `ExecuteTemplate`: runs template `name` with `data` as dot and `$` and returns
+    /// the output exactly as Go writes it (including any `<no value>`).
+    ///
+    /// Errors: [`TemplateError::NoTemplate`] for an unknown name, [`TemplateError::Exec`]
+    /// with Go's message otherwise.
+    pub fn execute(&self, name: &str, data: &Value) -> Result<String, TemplateError> {
+        let scope = Scope {
+            templates: &self.templates,
+            parent: None,
+            root_name: &self.root_name,
+        };
+        let mut rt = Runtime::default();
+        exec::execute_in(
+            &scope,
+            &mut rt,
+            &self.funcs,
+            &self.options,
+            name,
+            data.clone(),
+        )
+    }
+
+    /// Executes as Helm's engine does for a chart file: [`TemplateSet::execute`], then every
+    /// `<no value>` removed from the output (Helm's workaround for `missingkey=zero`).
+    pub fn render(&self, name: &str, data: &Value) -> Result<String, TemplateError> {
+        self.execute(name, data)
+            .map(|s| s.replace("<no value>", ""))
+    }
+}
+
+fn is_empty(tree: &Tree) -> bool {
+    parse::is_empty_tree(&tree.root)
+}
+
+/// Helm's `cleanupParseError`: `parse error at (LOCATION): MESSAGE` from Go's parse error
+/// (`parse error in (FILE): ERR` when the message has no `: ` separators).
+pub fn helm_parse_error_message(filename: &str, err: &TemplateError) -> String {
+    let msg = err.message();
+    let tokens: Vec<&str> = msg.split(": ").collect();
+    if tokens.len() == 1 {
+        return format!("parse error in ({filename}): {msg}");
+    }
+    let location = tokens[1];
+    let err_msg = tokens[tokens.len() - 1];
+    format!("parse error at ({location}): {err_msg}")
+}
+
+/// Helm's `reformatExecErrorMsg` (Helm v4.3.1 `pkg/engine/engine.go`): turns Go's execution
+/// error into `execution error at (LOCATION): MESSAGE` for `required`/`fail` messages, or a
+/// multi-line trace built from the error chain; anything it cannot parse is returned as is.
+pub fn helm_exec_error_message(filename: &str, err: &TemplateError) -> String {
+    let msg = err.message();
+    if !err.is_exec_error() {
+        return msg.to_string();
+    }
+    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
+    if tokens.len() != 3 {
+        return format!("execution error in ({filename}): {msg}");
+    }
+    let location = tokens[1];
+    if let Some(start) = tokens[2].find(funcs::helm::WARN_START) {
+        let after = &tokens[2][start + funcs::helm::WARN_START.len()..];
+        if let Some(end) = after.rfind(funcs::helm::WARN_END) {
+            return format!("execution error at ({location}): {}", &after[..end]);
+        }
+    }
+    let mut traces: Vec<Trace> = Vec::new();
+    for m in err.go_chain() {
+        match parse_trace(m) {
+            Some(t) => {
+                if traces.last() != Some(&t) {
+                    traces.push(t);
+                }
+            }
+            None => return msg.to_string(),
+        }
+    }
+    let mut out = String::new();
+    for t in &traces {
+        if !t.location.is_empty() {
+            out.push_str(&t.location);
+            out.push_str("\n  ");
+        }
+        if !t.executed.is_empty() {
+            out.push_str(&t.executed);
+            out.push_str("\n    ");
+        }
+        if !t.message.is_empty() {
+            out.push_str(&t.message);
+            out.push('\n');
+        }
+    }
+    out.trim().to_string()
+}
+
+#[derive(PartialEq)]
+struct Trace {
+    location: String,
+    message: String,
+    executed: String,
+}
+
+fn parse_trace(s: &str) -> Option<Trace> {
+    let rest = s.strip_prefix("template: ")?;
+    if rest.starts_with("no template ") {
+        return Some(Trace {
+            location: String::new(),
+            message: s.to_string(),
+            executed: String::new(),
+        });
+    }
+    let cut_chain = |m: &str| -> String {
+        match m.find(" template:") {
+            Some(i) => m[..i].to_string(),
+            None => m.to_string(),
+        }
+    };
+    if let Some((name, after)) = rest.split_once(": executing ") {
+        let parsed = (|| {
+            let after = after.strip_prefix('"')?;
+            let end = after.find('"')?;
+            let function = &after[..end];
+            let after_func = after[end + 1..].strip_prefix(" at <")?;
+            let (loc, m) = after_func.split_once(">: ")?;
+            Some(Trace {
+                location: name.to_string(),
+                message: cut_chain(m),
+                executed: format!("executing \"{function}\" at <{loc}>:"),
+            })
+        })();
+        if parsed.is_some() {
+            return parsed;
+        }
+    }
+    let sep = rest.rfind(": ")?;
+    Some(Trace {
+        location: rest[..sep].to_string(),
+        message: cut_chain(&rest[sep + 2..]),
+        executed: String::new(),
+    })
+}
