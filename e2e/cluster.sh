@@ -406,7 +406,11 @@ write_env() {
 with_lock() {
 	mkdir -p "$CACHE_ROOT"
 	exec 9>"$CACHE_ROOT/cluster.lock"
-	flock -w 1800 9 || die "another cluster.sh held $CACHE_ROOT/cluster.lock for 30 minutes"
+	if ! flock -n 9; then
+		# Another up/down/build is running (a cold build takes minutes); wait, but bounded.
+		log "waiting for another cluster.sh to release $CACHE_ROOT/cluster.lock"
+		flock -w 1800 9 || die "another cluster.sh held $CACHE_ROOT/cluster.lock for 30 minutes"
+	fi
 }
 
 cmd_up() {

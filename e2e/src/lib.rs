@@ -178,6 +178,40 @@ impl Cluster {
     }
 }
 
+/// The directory of the tools built from Go modules (`helm`, `kubectl`, the control plane), for
+/// tests that need a tool but no cluster: `WHEELHOUSE_E2E_BIN` when set, else what
+/// `e2e/cluster.sh build` builds (once per machine, cached) and prints.
+///
+/// # Panics
+/// When the tools cannot be built; the message carries `cluster.sh`'s error.
+pub fn tools_dir() -> &'static Path {
+    static TOOLS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = TOOLS.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("WHEELHOUSE_E2E_BIN") {
+            return Ok(PathBuf::from(dir));
+        }
+        let script = repo_root().join("e2e/cluster.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg("build")
+            .output()
+            .map_err(|e| format!("could not run {}: {e}", script.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "e2e/cluster.sh build failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(PathBuf::from(
+            String::from_utf8_lossy(&output.stdout).trim(),
+        ))
+    });
+    match found {
+        Ok(dir) => dir,
+        Err(message) => panic!("the e2e tools are not available: {message}"),
+    }
+}
+
 /// Parses the `export NAME=VALUE` lines of `cluster.sh` (values quoted with bash's `%q`).
 fn parse_exports(text: &str) -> BTreeMap<String, String> {
     text.lines()

@@ -91,6 +91,34 @@ async fn namespace_is_created_and_labelled() {
 }
 
 #[tokio::test]
+async fn namespace_deletion_removes_its_contents() {
+    wheelhouse::tls::install_crypto_provider();
+    let client = cluster().client().await.expect("client");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let name = format!("e2e-ns-deletion-{}", std::process::id());
+    let namespace: Namespace = serde_json::from_value(json!({
+        "metadata": { "name": name, "labels": { wheelhouse_e2e::TEST_NAMESPACE_LABEL: "true" } }
+    }))
+    .expect("namespace manifest");
+    namespaces
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("create namespace");
+    Api::<ConfigMap>::namespaced(client, &name)
+        .create(&PostParams::default(), &config_map("content", json!([])))
+        .await
+        .expect("create content");
+    namespaces
+        .delete(&name, &DeleteParams::default())
+        .await
+        .expect("delete namespace");
+    // The namespace controller (kube-controller-manager) empties it and removes its finalizer.
+    wait_for_deletion(&namespaces, &name, TIMEOUT)
+        .await
+        .expect("the namespace is deleted with its contents");
+}
+
+#[tokio::test]
 async fn deployment_becomes_available() {
     let (client, namespace) = setup("deployment").await;
     let api: Api<Deployment> = Api::namespaced(client, &namespace.name);
