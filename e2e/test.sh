@@ -14,6 +14,11 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cluster tools (built from Go modules on first run, then cached)"
+# Some unit tests compare with the real helm; they find it through WHEELHOUSE_E2E_BIN.
+WHEELHOUSE_E2E_BIN=$(bash e2e/cluster.sh build)
+export WHEELHOUSE_E2E_BIN
+
 step "unit tests"
 cargo test --workspace --lib --bins --locked
 

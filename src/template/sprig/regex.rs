@@ -205,6 +205,13 @@ fn translate(p: &str) -> Result<String, String> {
                 }
                 if let Some(rep) = perl_class(n, class_depth > 0) {
                     out.push_str(rep);
+                    // Go: a `-` right after a class escape inside a bracket is a literal item
+                    // (`[\w-.]`); after the ASCII expansion the crate would read a range.
+                    if class_depth > 0 && chars.get(i + 2) == Some(&'-') {
+                        out.push_str("\\-");
+                        i += 3;
+                        continue;
+                    }
                 } else {
                     out.push(c);
                     out.push(n);
@@ -496,15 +503,69 @@ fn is_repeat(s: &[char]) -> bool {
 
 fn bad_range(class: &str) -> Option<String> {
     let chars: Vec<char> = class.chars().collect();
+    // Items between `[` (and an optional `^`) and the closing `]`, read as Go's parseClass
+    // does: a class escape or POSIX class is a whole item and never a range bound.
+    let end = chars.len().saturating_sub(1);
     let mut i = 1;
-    while i + 2 < chars.len() {
-        if chars[i] != '\\' && chars[i + 1] == '-' && chars[i + 2] != ']' && chars[i + 2] < chars[i]
-        {
-            return Some(chars[i..i + 3].iter().collect());
-        }
+    if chars.get(i) == Some(&'^') {
         i += 1;
     }
+    while i < end {
+        let (len, lo) = class_item(&chars, i);
+        let dash = i + len;
+        if let Some(lo) = lo
+            && chars.get(dash) == Some(&'-')
+            && dash + 1 < end
+        {
+            let (hi_len, hi) = class_item(&chars, dash + 1);
+            if let Some(hi) = hi {
+                if hi < lo {
+                    return Some(chars[i..dash + 1 + hi_len].iter().collect());
+                }
+                i = dash + 1 + hi_len;
+                continue;
+            }
+        }
+        i = dash;
+    }
     None
+}
+
+/// One item of a bracket class at `chars[i]`: its length and, when it is a single
+/// character (possibly escaped), that character.
+fn class_item(chars: &[char], i: usize) -> (usize, Option<char>) {
+    match chars[i] {
+        '\\' => match chars.get(i + 1) {
+            Some('d' | 'D' | 'w' | 'W' | 's' | 'S') => (2, None),
+            Some('p' | 'P') => {
+                let len = if chars.get(i + 2) == Some(&'{') {
+                    chars[i..]
+                        .iter()
+                        .position(|c| *c == '}')
+                        .map_or(chars.len() - i, |e| e + 1)
+                } else {
+                    3
+                };
+                (len, None)
+            }
+            Some('n') => (2, Some('\n')),
+            Some('t') => (2, Some('\t')),
+            Some('r') => (2, Some('\r')),
+            Some('f') => (2, Some('\u{c}')),
+            Some('v') => (2, Some('\u{b}')),
+            Some('a') => (2, Some('\u{7}')),
+            Some(&c) => (2, Some(c)),
+            None => (1, None),
+        },
+        '[' if chars.get(i + 1) == Some(&':') => {
+            let rest: String = chars[i..].iter().collect();
+            match rest.find(":]") {
+                Some(e) => (rest[..e + 2].chars().count(), None),
+                None => (1, Some('[')),
+            }
+        }
+        c => (1, Some(c)),
+    }
 }
 
 /// Go's `FindAllString(s, n)`: at most `n` matches (all when `n < 0`, none when 0); an
@@ -579,4 +640,26 @@ pub fn quote_meta(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod class_range_tests {
+    use crate::template::{FuncMap, Options, TemplateSet, Value};
+
+    fn render(source: &str) -> String {
+        let mut funcs = FuncMap::new();
+        crate::template::sprig::register(&mut funcs);
+        let mut set = TemplateSet::new("gotpl", funcs, Options::default());
+        set.add("t", source).expect("parse");
+        set.execute("t", &Value::Nil).expect("execute")
+    }
+
+    /// Expected outputs are what `helm template` (v4.3.1) printed for the same template.
+    #[test]
+    fn dash_after_caret_or_class_escape_is_literal() {
+        assert_eq!(render(r#"{{ regexReplaceAll "[^-A-Za-z0-9_.]" "a:b" "-" }}"#), "a-b");
+        assert_eq!(render(r#"{{ regexMatch "^[\\w-\\.]+$" "mymaster" }}"#), "true");
+        assert_eq!(render(r#"{{ regexMatch "^[\\w-\\.]+$" "my:master" }}"#), "false");
+        assert_eq!(render(r#"{{ regexFind "[\\d-z]+" "x-9z" }}"#), "-9z");
+    }
 }
