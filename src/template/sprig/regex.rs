@@ -657,9 +657,18 @@ mod class_range_tests {
     /// Expected outputs are what `helm template` (v4.3.1) printed for the same template.
     #[test]
     fn dash_after_caret_or_class_escape_is_literal() {
-        assert_eq!(render(r#"{{ regexReplaceAll "[^-A-Za-z0-9_.]" "a:b" "-" }}"#), "a-b");
-        assert_eq!(render(r#"{{ regexMatch "^[\\w-\\.]+$" "mymaster" }}"#), "true");
-        assert_eq!(render(r#"{{ regexMatch "^[\\w-\\.]+$" "my:master" }}"#), "false");
+        assert_eq!(
+            render(r#"{{ regexReplaceAll "[^-A-Za-z0-9_.]" "a:b" "-" }}"#),
+            "a-b"
+        );
+        assert_eq!(
+            render(r#"{{ regexMatch "^[\\w-\\.]+$" "mymaster" }}"#),
+            "true"
+        );
+        assert_eq!(
+            render(r#"{{ regexMatch "^[\\w-\\.]+$" "my:master" }}"#),
+            "false"
+        );
         assert_eq!(render(r#"{{ regexFind "[\\d-z]+" "x-9z" }}"#), "-9z");
     }
 }
