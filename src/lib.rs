@@ -6,14 +6,20 @@
 //! the `helm` CLI keeps working on what it deployed.
 //!
 //! Module map (pure logic is kept apart from I/O):
+//! - [`chart`]: chart loading, values, rendering and manifest sorting, as Helm 4 does (pure).
+//! - [`cli`]: subcommands for people and tests (`wheelhouse template`).
 //! - [`template`]: Go `text/template` with Sprig's and Helm's functions (pure).
 //! - [`codec`]: YAML, JSON and TOML encoding and decoding with Helm's Go semantics (pure).
+//! - [`release`]: Helm's release record and its Secret storage (`sh.helm.release.v1.*`).
 //! - [`semver`]: Masterminds semver v3 versions and constraints, Helm's `kubeVersion` check (pure).
 //! - [`telemetry`]: process-wide logging setup (text or JSON lines).
 //! - [`tls`]: the single TLS crypto provider (ring) shared by kube and reqwest.
 #![forbid(unsafe_code)]
 
+pub mod chart;
+pub mod cli;
 pub mod codec;
+pub mod release;
 pub mod semver;
 pub mod telemetry;
 pub mod template;

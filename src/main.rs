@@ -36,6 +36,8 @@ enum Command {
     /// Start the operator. NOT YET IMPLEMENTED: this only logs a line and exits until the
     /// HelmRepository and HelmRelease controllers land (see README's status table).
     Run,
+    /// Render a chart locally and print exactly what `helm template` prints.
+    Template(Box<wheelhouse::cli::template::TemplateArgs>),
 }
 
 fn main() -> ExitCode {
@@ -56,5 +58,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Template(args) => wheelhouse::cli::template::run(*args),
     }
 }

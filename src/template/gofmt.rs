@@ -1143,6 +1143,11 @@ fn trim_decimal(d: &mut Decimal) {
     }
 }
 
+/// Upper bound on the significant decimal digits of an f64's exact value (767) with margin.
+const MAX_SIGNIFICANT_DIGITS: usize = 800;
+/// Upper bound on the fractional decimal digits of an f64's exact value (1074) with margin.
+const MAX_FRACTION_DIGITS: usize = 1100;
+
 /// Go's `strconv.FormatFloat(v, fmt, prec, 64)` for `fmt` in `b e E f g G x X`.
 pub(crate) fn format_float(v: f64, fmt: char, prec: i64) -> String {
     if v.is_nan() {
@@ -1166,10 +1171,15 @@ pub(crate) fn format_float(v: f64, fmt: char, prec: i64) -> String {
     } else if shortest {
         decimal_from_exp(&format!("{a:e}"))
     } else {
+        // Go allows precisions up to about 10^7; Rust's formatter panics above 65535. An f64
+        // has at most 767 significant decimal digits and 1074 fractional ones, so formatting
+        // with these caps is exact and the missing digits are zeros (added by fmt_e/fmt_f).
+        let sig_cap = |p: i64| (p.max(0) as usize).min(MAX_SIGNIFICANT_DIGITS);
         match fmt {
-            'e' | 'E' => decimal_from_exp(&format!("{:.*e}", prec as usize, a)),
+            'e' | 'E' => decimal_from_exp(&format!("{:.*e}", sig_cap(prec), a)),
             'f' => {
-                let s = format!("{:.*}", prec as usize, a);
+                let frac = (prec.max(0) as usize).min(MAX_FRACTION_DIGITS);
+                let s = format!("{:.*}", frac, a);
                 let (int_part, frac) = s.split_once('.').unwrap_or((&s, ""));
                 let mut digits: Vec<u8> = int_part.bytes().collect();
                 digits.extend(frac.bytes());
@@ -1184,7 +1194,7 @@ pub(crate) fn format_float(v: f64, fmt: char, prec: i64) -> String {
                 if prec == 0 {
                     prec = 1;
                 }
-                decimal_from_exp(&format!("{:.*e}", (prec - 1) as usize, a))
+                decimal_from_exp(&format!("{:.*e}", sig_cap(prec - 1), a))
             }
         }
     };
@@ -1383,6 +1393,47 @@ mod tests {
 
     fn f(format: &str, args: &[Value]) -> String {
         sprintf(format, args)
+    }
+
+    /// Found by fuzzing: precisions above 65535 panicked in Rust's formatter. Go accepts
+    /// precisions up to about 10^7; lengths and SHA-256 of its output (Go 1.26 `fmt.Sprintf`).
+    #[test]
+    fn huge_float_precision_matches_go() {
+        use sha2::{Digest, Sha256};
+        let cases = [
+            (
+                "%.70000f",
+                0.1,
+                70002,
+                "4af298c39dfef62e44f64f8fbf505acb81cd8712259bfb111e48bb6edf4f42b3",
+            ),
+            (
+                "%.70000e",
+                1.0 / 3.0,
+                70006,
+                "7c4c083038d08bbcf8369b42ccb25c255efeae40efb2cf578f3d234a41b7559c",
+            ),
+            (
+                "%.70000g",
+                5e-324,
+                757,
+                "2198de8c8c837525f1589888efaa929d1e9930ed3f6d882fa10fbe6af3de9d79",
+            ),
+            (
+                "%.999999f",
+                f64::MAX,
+                1000309,
+                "0801ced26f4b7ca2360e2daff37eaeb879781a8fbdc045186935f1ce13fbac34",
+            ),
+        ];
+        for (format, v, len, sha) in cases {
+            let out = f(format, &[Value::Float(v)]);
+            let digest: String = Sha256::digest(out.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!((out.len(), digest.as_str()), (len, sha), "{format} {v}");
+        }
     }
 
     // Expected strings below are from Go's fmt documentation and its examples.

@@ -1190,11 +1190,13 @@ fn unquote_char(s: &str, quote: u8) -> Result<(Decoded, &str), &'static str> {
             Ok((Decoded::Rune(c), &after[n..]))
         }
         '0'..='7' => {
-            let digits = &rest[..rest.len().min(3)];
-            if digits.len() < 3 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+            // Check bytes before slicing: a multi-byte character may follow the escape.
+            let octal = rest.as_bytes().get(..3).ok_or(SYNTAX)?;
+            if !octal.iter().all(|b| (b'0'..=b'7').contains(b)) {
                 return Err(SYNTAX);
             }
-            let v = u32::from_str_radix(digits, 8).map_err(|_| SYNTAX)?;
+            // Three ASCII digits, so byte 3 is a character boundary.
+            let v = u32::from_str_radix(&rest[..3], 8).map_err(|_| SYNTAX)?;
             if v > 255 {
                 return Err(SYNTAX);
             }
@@ -1516,6 +1518,16 @@ mod tests {
             parse_err("{{if}}{{end}}"),
             "template: t:1: missing value for if"
         );
+    }
+
+    /// Found by fuzzing: a short octal escape followed by a multi-byte character panicked on
+    /// a byte slice inside the character. Go (text/template, Go 1.26) reports
+    /// `template: t:1: invalid syntax` for all three.
+    #[test]
+    fn short_octal_escape_before_multibyte_char_is_a_syntax_error() {
+        for src in ["{{ \"\\10é\" }}", "{{ '\\10é' }}", "{{ \"\\1é\" }}"] {
+            assert_eq!(parse_err(src), "template: t:1: invalid syntax", "{src}");
+        }
     }
 
     #[test]

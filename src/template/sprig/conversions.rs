@@ -267,7 +267,8 @@ pub fn parse_float(s: &str) -> Option<f64> {
         return None;
     }
     let clean: String = body.chars().filter(|c| *c != '_').collect();
-    let v = if clean.len() > 2 && clean[..2].eq_ignore_ascii_case("0x") {
+    // Compare bytes: the input may start with a multi-byte character.
+    let v = if clean.len() > 2 && clean.as_bytes()[..2].eq_ignore_ascii_case(b"0x") {
         parse_hex_float(&clean[2..])?
     } else {
         if clean.is_empty()
@@ -306,4 +307,19 @@ fn parse_hex_float(s: &str) -> Option<f64> {
     }
     let r = v * 2f64.powi(exp);
     if r.is_infinite() { None } else { Some(r) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_float;
+
+    /// Found by fuzzing (`durationRoundTo "\u{fffd}h15m29s" "2p"`): a leading multi-byte
+    /// character made the `0x` prefix check slice inside it. Go's `strconv.ParseFloat` reports
+    /// a syntax error for such input, and parses hexadecimal floats such as `0x1p-2` (0.25).
+    #[test]
+    fn multibyte_input_is_a_syntax_error_not_a_panic() {
+        assert_eq!(parse_float("\u{fffd}h15m29s"), None);
+        assert_eq!(parse_float("é1"), None);
+        assert_eq!(parse_float("0x1p-2"), Some(0.25));
+    }
 }

@@ -643,6 +643,7 @@ pub fn quote_meta(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "tests fail loudly on setup errors")]
 mod class_range_tests {
     use crate::template::{FuncMap, Options, TemplateSet, Value};
 

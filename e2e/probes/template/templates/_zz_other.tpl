@@ -1,0 +1,1 @@
+{{- define "probe.dup" -}}from _zz_other.tpl{{- end -}}

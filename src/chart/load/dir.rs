@@ -1,0 +1,155 @@
+//! Reading a chart directory into chart files, as Helm 4.3.1's `loader.LoadDir`
+//! (pkg/chart/v2/loader/directory.go) with `sympath.Walk` (internal/sympath/walk.go) does.
+//!
+//! The walk visits names in byte order within each directory, follows symbolic links (to
+//! files and to directories, as Helm does; a link cycle is an error here, where Helm would
+//! recurse until the OS refuses), applies `.helmignore` rules (a skipped directory is not
+//! entered), refuses irregular files (devices, sockets, FIFOs), reads files against the
+//! chart's byte budget, and strips a UTF-8 BOM. This is the only part of `chart` that touches
+//! the file system.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::ignore::IgnoreRules;
+use super::{Limits, LoadError};
+use crate::chart::model::File;
+
+/// Reads the files of the chart rooted at `root` (which must be a directory), honouring
+/// `root/.helmignore`. Names are relative to `root` and slash-separated.
+///
+/// # Errors
+/// [`LoadError::Io`] for file system failures (with the path), [`LoadError::Ignore`] for a bad
+/// `.helmignore`, [`LoadError::IrregularFile`], [`LoadError::SymlinkLoop`],
+/// [`LoadError::NonUtf8Name`], and the size errors [`LoadError::DirectoryTooLarge`] and
+/// [`LoadError::FileTooLarge`].
+pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<File>, LoadError> {
+    let ignore_file = root.join(".helmignore");
+    let rules = match fs::read(&ignore_file) {
+        Ok(text) => IgnoreRules::parse(&text)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => IgnoreRules::defaults(),
+        Err(e) => return Err(LoadError::io(&ignore_file, e)),
+    };
+    let mut walker = Walker {
+        rules,
+        limits,
+        remaining: limits.max_chart_bytes,
+        files: Vec::new(),
+        stack: Vec::new(),
+    };
+    walker.walk_dir(root, "")?;
+    Ok(walker.files)
+}
+
+struct Walker<'a> {
+    rules: IgnoreRules,
+    limits: &'a Limits,
+    remaining: u64,
+    files: Vec<File>,
+    /// Canonical paths of the directories being walked, to detect link cycles.
+    stack: Vec<PathBuf>,
+}
+
+impl Walker<'_> {
+    fn walk_dir(&mut self, dir: &Path, rel: &str) -> Result<(), LoadError> {
+        let canonical = fs::canonicalize(dir).map_err(|e| LoadError::io(dir, e))?;
+        if self.stack.contains(&canonical) {
+            return Err(LoadError::SymlinkLoop {
+                path: dir.display().to_string(),
+            });
+        }
+        self.stack.push(canonical);
+        let mut names = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| LoadError::io(dir, e))? {
+            let entry = entry.map_err(|e| LoadError::io(dir, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                return Err(LoadError::NonUtf8Name {
+                    entry: entry.path().display().to_string(),
+                });
+            };
+            names.push(name.to_owned());
+        }
+        // Go's sort.Strings: byte order.
+        names.sort_unstable();
+        for name in names {
+            let path = dir.join(&name);
+            let rel_name = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            self.visit(&path, &rel_name)?;
+        }
+        self.stack.pop();
+        Ok(())
+    }
+
+    fn visit(&mut self, path: &Path, rel: &str) -> Result<(), LoadError> {
+        let mut meta = fs::symlink_metadata(path).map_err(|e| LoadError::io(path, e))?;
+        if meta.file_type().is_symlink() {
+            // sympath resolves the link and walks on with the resolved file's info but the
+            // link's own path.
+            meta = fs::metadata(path).map_err(|e| LoadError::Io {
+                path: path.display().to_string(),
+                message: format!("error evaluating symlink: {e}"),
+            })?;
+        }
+        if meta.is_dir() {
+            if self.rules.ignores(rel, true) {
+                return Ok(());
+            }
+            return self.walk_dir(path, rel);
+        }
+        if self.rules.ignores(rel, false) {
+            return Ok(());
+        }
+        if !meta.is_file() {
+            return Err(LoadError::IrregularFile {
+                path: path.display().to_string(),
+            });
+        }
+        let size = meta.len();
+        if size > self.remaining {
+            return Err(LoadError::DirectoryTooLarge {
+                path: rel.to_owned(),
+                limit: self.limits.max_chart_bytes,
+            });
+        }
+        if size > self.limits.max_file_bytes {
+            return Err(LoadError::FileTooLarge {
+                entry: rel.to_owned(),
+                size,
+                limit: self.limits.max_file_bytes,
+            });
+        }
+        let file = fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+        let mut data = Vec::with_capacity(size as usize);
+        // Read at most one byte past what is allowed: files can grow while we read.
+        let cap = self.remaining.min(self.limits.max_file_bytes) + 1;
+        file.take(cap)
+            .read_to_end(&mut data)
+            .map_err(|e| LoadError::io(path, e))?;
+        let read = data.len() as u64;
+        if read > self.remaining {
+            return Err(LoadError::DirectoryTooLarge {
+                path: rel.to_owned(),
+                limit: self.limits.max_chart_bytes,
+            });
+        }
+        if read > self.limits.max_file_bytes {
+            return Err(LoadError::FileTooLarge {
+                entry: rel.to_owned(),
+                size: read,
+                limit: self.limits.max_file_bytes,
+            });
+        }
+        self.remaining -= read;
+        if data.starts_with(b"\xEF\xBB\xBF") {
+            data.drain(..3);
+        }
+        self.files.push(File::new(rel, data));
+        Ok(())
+    }
+}

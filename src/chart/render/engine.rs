@@ -1,0 +1,312 @@
+//! Helm's template engine over a chart tree (`pkg/engine/engine.go` of Helm v4.3.1): every
+//! template of the chart and of its subcharts parsed into one template set, then every
+//! non-partial template executed with its chart's scoped values.
+//!
+//! - Template names are `<ChartFullPath>/<file>`: `top/templates/x.yaml`,
+//!   `top/charts/sub/templates/y.yaml`. Library charts contribute only their partials.
+//! - Parse order: most `/` first, ties in reverse byte order (Go sorts with
+//!   `sort.Reverse(byPathLen)`); a later non-empty `define` of a name replaces an earlier
+//!   one, so the parent chart's definitions win over its subcharts', and among files of the
+//!   same depth the alphabetically first file wins.
+//! - Each chart's templates see a map with `Chart` (metadata plus `IsRoot`), `Files`,
+//!   `Release`, `Capabilities`, `Values` (the root's coalesced values, or the parent's
+//!   `Values.<name>` table, or an empty `common.Values`), `Subcharts` (each child's map) and,
+//!   set just before each execution, `Template` (`Name`, `BasePath`).
+//! - Templates execute in parse order; files whose base name starts with `_` are skipped.
+//!   The first failure ends the render with Helm's reformatted message. `<no value>` is
+//!   removed from every output.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::chart::files::files_value;
+use crate::chart::model::{Chart, ChartPath};
+use crate::template::helm_funcs::{HelmFuncOptions, HostResolver, LookupFn};
+use crate::template::value::Str;
+use crate::template::{self, FuncMap, MissingKey, Options, TemplateSet, Value};
+
+use super::objects::{chart_value, values_type, values_value};
+
+/// Name of the root template of Helm's set (appears in `no template ... associated with
+/// template "gotpl"` errors).
+const ROOT_TEMPLATE: &str = "gotpl";
+
+/// What the engine needs besides the chart.
+#[derive(Clone, Default)]
+pub struct EngineOptions {
+    /// `missingkey=error` instead of `missingkey=zero` (Helm's `Strict`).
+    pub strict: bool,
+    /// Cluster access for `lookup`; `None` gives Helm's offline behaviour (empty map).
+    pub lookup: Option<Arc<LookupFn>>,
+    /// DNS for `getHostByName` (Helm's `--enable-dns`); `None` returns `""`.
+    pub resolver: Option<Arc<HostResolver>>,
+}
+
+impl std::fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field("strict", &self.strict)
+            .field("lookup", &self.lookup.is_some())
+            .field("resolver", &self.resolver.is_some())
+            .finish()
+    }
+}
+
+/// Why the engine failed. Messages are Helm's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// A template does not parse: `parse error at (NAME:LINE): MESSAGE`.
+    #[error("{message}")]
+    Parse {
+        /// Template name.
+        template: String,
+        /// Helm's text (`cleanupParseError`).
+        message: String,
+    },
+    /// A template failed while executing: `execution error at (NAME:L:C): MESSAGE` or
+    /// Helm's multi-line trace.
+    #[error("{message}")]
+    Exec {
+        /// Template name.
+        template: String,
+        /// Helm's text (`reformatExecErrorMsg`).
+        message: String,
+    },
+}
+
+/// The values every chart shares: `.Release`, `.Capabilities`, and the root's `.Values`.
+pub struct TopValues {
+    /// `.Release`.
+    pub release: Value,
+    /// `.Capabilities`.
+    pub capabilities: Value,
+    /// The root chart's `.Values` (a `common.Values`).
+    pub values: Value,
+}
+
+struct Renderable {
+    source: String,
+    /// The chart's template data map, shared by all its templates (as in Go).
+    data: Value,
+    base_path: String,
+}
+
+/// Renders every template of `chart` (the root) and its subcharts; returns template name →
+/// output for all non-partial templates (including `NOTES.txt` files).
+///
+/// # Errors
+/// [`EngineError::Parse`] for the first template (in parse order) that does not parse,
+/// [`EngineError::Exec`] for the first that fails to execute.
+pub fn render_templates(
+    chart: &Chart,
+    top: &TopValues,
+    options: &EngineOptions,
+) -> Result<BTreeMap<String, String>, EngineError> {
+    let mut templates: BTreeMap<String, Renderable> = BTreeMap::new();
+    collect(
+        chart,
+        &ChartPath::root(chart.name()),
+        None,
+        top,
+        &mut templates,
+    );
+
+    let mut names: Vec<&String> = templates.keys().collect();
+    // Go: sort.Reverse(byPathLen): more slashes first, then reverse byte order.
+    names.sort_by(|a, b| {
+        let depth = |s: &str| s.bytes().filter(|&c| c == b'/').count();
+        depth(b).cmp(&depth(a)).then_with(|| b.cmp(a))
+    });
+
+    let mut set = TemplateSet::new(ROOT_TEMPLATE, func_map(options), engine_options(options));
+    for name in &names {
+        let r = &templates[*name];
+        set.add(name, &r.source).map_err(|e| EngineError::Parse {
+            template: (*name).clone(),
+            message: template::helm_parse_error_message(name, &e),
+        })?;
+    }
+
+    let mut rendered = BTreeMap::new();
+    for name in names {
+        if base_name(name).starts_with('_') {
+            continue;
+        }
+        let r = &templates[name];
+        if let Value::Map(m) = &r.data {
+            let mut entries = BTreeMap::new();
+            entries.insert(Str::from("Name"), Value::from(name.as_str()));
+            entries.insert(Str::from("BasePath"), Value::from(r.base_path.as_str()));
+            m.borrow_mut()
+                .entries
+                .insert(Str::from("Template"), values_value(entries));
+        }
+        let output = set.render(name, &r.data).map_err(|e| EngineError::Exec {
+            template: name.clone(),
+            message: template::helm_exec_error_message(name, &e),
+        })?;
+        rendered.insert(name.clone(), output);
+    }
+    Ok(rendered)
+}
+
+/// Helm's function map: Sprig, Helm's extras, then the engine-bound functions.
+fn func_map(options: &EngineOptions) -> FuncMap {
+    let mut funcs = FuncMap::new();
+    template::sprig::register(&mut funcs);
+    template::helm_funcs::register(
+        &mut funcs,
+        &HelmFuncOptions {
+            lookup: options.lookup.clone(),
+            resolver: options.resolver.clone(),
+        },
+    );
+    template::funcs::helm::register(&mut funcs);
+    funcs
+}
+
+fn engine_options(options: &EngineOptions) -> Options {
+    Options {
+        missing_key: if options.strict {
+            MissingKey::Error
+        } else {
+            MissingKey::Zero
+        },
+        ..Options::default()
+    }
+}
+
+/// Go's `recAllTpls`: builds this chart's data map, recurses into subcharts, and records
+/// the chart's templates. Returns the chart's data map (an entry of the parent's
+/// `.Subcharts`).
+fn collect(
+    chart: &Chart,
+    path: &ChartPath,
+    parent: Option<&Value>,
+    top: &TopValues,
+    templates: &mut BTreeMap<String, Renderable>,
+) -> Value {
+    let values = match parent {
+        None => top.values.clone(),
+        Some(parent) => subchart_values(parent, chart.name()),
+    };
+    let subcharts = Value::map(BTreeMap::new());
+    let mut entries = BTreeMap::new();
+    entries.insert(
+        Str::from("Chart"),
+        chart_value(&chart.metadata, Some(path.is_root())),
+    );
+    entries.insert(Str::from("Files"), files_value(&chart.files));
+    entries.insert(Str::from("Release"), top.release.clone());
+    entries.insert(Str::from("Capabilities"), top.capabilities.clone());
+    entries.insert(Str::from("Values"), values);
+    entries.insert(Str::from("Subcharts"), subcharts.clone());
+    let data = values_value(entries);
+
+    for dependency in &chart.dependencies {
+        let child = collect(
+            dependency,
+            &path.child(dependency.name()),
+            Some(&data),
+            top,
+            templates,
+        );
+        if let Value::Map(m) = &subcharts {
+            m.borrow_mut()
+                .entries
+                .insert(Str::from(dependency.name()), child);
+        }
+    }
+
+    let library = chart.is_library();
+    for file in &chart.templates {
+        if library && !base_name(&file.name).starts_with('_') {
+            continue;
+        }
+        templates.insert(
+            join_clean(&path.full, &file.name),
+            Renderable {
+                source: String::from_utf8_lossy(&file.data).into_owned(),
+                data: data.clone(),
+                base_path: join_clean(&path.full, "templates"),
+            },
+        );
+    }
+    data
+}
+
+/// Go: `values.Table("Values." + name)` on the parent's data map: the child's table, or a
+/// new empty `common.Values` when there is none. The table is the parent's map itself, so
+/// changes templates make (`set`) are seen on both sides as in Go; it takes the type
+/// `common.Values` (in Go only the child's view has that type, the parent's stays
+/// `map[string]interface {}`; a template value has one type, visible only through `typeOf`
+/// and the `Values` methods shadowing keys named like them).
+fn subchart_values(parent: &Value, name: &str) -> Value {
+    let table = match parent {
+        Value::Map(m) => match m.borrow().entries.get("Values") {
+            Some(Value::Map(values)) => match values.borrow().entries.get(name) {
+                Some(table @ Value::Map(_)) => Some(table.clone()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    match table {
+        Some(Value::Map(m)) => {
+            m.borrow_mut().ty = values_type();
+            Value::Map(m)
+        }
+        _ => values_value(BTreeMap::new()),
+    }
+}
+
+/// Go's `path.Base` for the slash-separated names used here.
+fn base_name(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// Go's `path.Join(a, b)`: joined with `/` and cleaned (`.` and `..` elements resolved,
+/// repeated slashes collapsed).
+fn join_clean(a: &str, b: &str) -> String {
+    let joined = format!("{a}/{b}");
+    let rooted = joined.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let body = parts.join("/");
+    match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".to_string(),
+        (false, false) => body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_cleans_like_go_path_join() {
+        assert_eq!(
+            join_clean("top", "templates/x.yaml"),
+            "top/templates/x.yaml"
+        );
+        assert_eq!(
+            join_clean("top", "templates/./a//b.yaml"),
+            "top/templates/a/b.yaml"
+        );
+        assert_eq!(join_clean("top", "templates/../x"), "top/x");
+    }
+}

@@ -1,0 +1,635 @@
+//! `wheelhouse template [NAME] CHART [flags]`: renders a chart locally and prints exactly
+//! what `helm template` (Helm v4.3.1, `pkg/cmd/template.go`) prints for the same flags.
+//!
+//! - CHART is a chart directory or a `.tgz` archive (repository references are not supported
+//!   yet). NAME defaults to `release-name`, the namespace to `default`.
+//! - stdout: the release manifest (trimmed, one newline), then every hook
+//!   (`---\n# Source: PATH\nMANIFEST\n`) unless `--skip-tests` drops test hooks; with
+//!   `--show-only`, only the documents whose `# Source:` path (without the chart name)
+//!   matches one of the patterns (Go's `filepath.Match`), in pattern order.
+//! - stderr and exit status 1 on failure: `Error: MESSAGE`, with Helm's wording; failures
+//!   inside rendering get Helm's `\n\nUse --debug flag to render out invalid YAML`.
+//!   Helm's log lines that `helm template` shows (a deprecated chart, skipped unknown hooks)
+//!   go to stderr in Helm's `level=... msg=...` form.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Args, Parser};
+use serde_json::{Map, Value as Json};
+
+use crate::chart::load::{self, Limits};
+use crate::chart::manifest::split_manifests;
+use crate::chart::model::Chart;
+use crate::chart::render::{self, Capabilities, RenderError, RenderOptions};
+use crate::chart::values::{UserValuesError, ValueOptions};
+use crate::semver::kube::KubeVersion;
+
+/// Release name `helm template` uses when none is given.
+pub const DEFAULT_RELEASE_NAME: &str = "release-name";
+
+/// Flags of `wheelhouse template`, named as `helm template`'s.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TemplateArgs {
+    /// `[NAME] CHART`: the release name (default `release-name`) and the chart directory or
+    /// `.tgz` archive.
+    #[arg(value_name = "NAME_AND_CHART")]
+    pub args: Vec<String>,
+    /// Values files (can be repeated or comma-separated); later files win.
+    #[arg(short = 'f', long = "values", value_delimiter = ',')]
+    pub values: Vec<String>,
+    /// Set values on the command line (`key1=val1,key2=val2`).
+    #[arg(long = "set")]
+    pub set: Vec<String>,
+    /// Set string values on the command line.
+    #[arg(long = "set-string")]
+    pub set_string: Vec<String>,
+    /// Set JSON values on the command line (`key=jsonval` or a JSON object).
+    #[arg(long = "set-json")]
+    pub set_json: Vec<String>,
+    /// Set values from files (`key=path`).
+    #[arg(long = "set-file")]
+    pub set_file: Vec<String>,
+    /// Set a literal string value (`key=rest of the line`).
+    #[arg(long = "set-literal")]
+    pub set_literal: Vec<String>,
+    /// Namespace of the release.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// Kubernetes version used for `.Capabilities.KubeVersion`.
+    #[arg(long = "kube-version")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `.Capabilities.APIVersions` (repeatable, comma-separated).
+    #[arg(short = 'a', long = "api-versions", value_delimiter = ',')]
+    pub api_versions: Vec<String>,
+    /// Include CRDs (from `crds/`) in the output.
+    #[arg(long = "include-crds")]
+    pub include_crds: bool,
+    /// Skip test hooks in the output.
+    #[arg(long = "skip-tests")]
+    pub skip_tests: bool,
+    /// Only show manifests rendered from the given templates (glob patterns, repeatable).
+    #[arg(short = 's', long = "show-only")]
+    pub show_only: Vec<String>,
+    /// Set `.Release.IsUpgrade` instead of `.Release.IsInstall`.
+    #[arg(long = "is-upgrade")]
+    pub is_upgrade: bool,
+}
+
+/// `wheelhouse template` as a command of its own, for [`parse_argv`].
+#[derive(Debug, Parser)]
+#[command(name = "wheelhouse template")]
+struct TemplateCommand {
+    #[command(flatten)]
+    args: TemplateArgs,
+}
+
+/// Parses an argument vector (program name first, then `[NAME] CHART [flags]`) with the
+/// same definitions the `wheelhouse template` subcommand uses.
+///
+/// # Errors
+/// clap's error for unknown flags or missing flag values.
+pub fn parse_argv(argv: &[String]) -> Result<TemplateArgs, clap::Error> {
+    TemplateCommand::try_parse_from(argv).map(|c| c.args)
+}
+
+/// A failure of the command; `Display` is the text after `Error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// No CHART argument.
+    #[error(
+        "\"wheelhouse template\" requires at least 1 argument\n\nUsage:  wheelhouse template [NAME] [CHART] [flags]"
+    )]
+    MissingChart,
+    /// More than two positional arguments.
+    #[error("expected at most two arguments, unexpected arguments: {}", .0.join(", "))]
+    TooManyArguments(Vec<String>),
+    /// `--kube-version` does not parse.
+    #[error("invalid kube version '{input}': {source}")]
+    KubeVersion {
+        /// The flag's value.
+        input: String,
+        /// The parser's error.
+        source: crate::semver::kube::KubeVersionError,
+    },
+    /// The chart path does not exist.
+    #[error("path {} not found", crate::template::gofmt::go_quote(.0))]
+    ChartNotFound(String),
+    /// A file could not be read (values file, `--set-file`, archive).
+    #[error("open {path}: {message}")]
+    Read {
+        /// The path as given.
+        path: String,
+        /// The OS error text (Go's wording).
+        message: String,
+    },
+    /// A values file or a `--set*` flag is not valid.
+    #[error(transparent)]
+    Values(UserValuesError),
+    /// The chart does not load.
+    #[error(transparent)]
+    Load(#[from] load::LoadError),
+    /// Rendering failed.
+    #[error("{0}")]
+    Render(RenderError),
+    /// A `--show-only` pattern matched nothing.
+    #[error("could not find template {0} in chart")]
+    TemplateNotFound(String),
+}
+
+impl TemplateError {
+    /// The text after `Error: `, with Helm's debug hint for failures inside rendering.
+    pub fn helm_message(&self) -> String {
+        match self {
+            TemplateError::Render(e) if e.has_partial_release() => {
+                format!("{e}\n\nUse --debug flag to render out invalid YAML")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Runs the command with the process's stdout and stderr; exit status 0 or 1.
+pub fn run(args: TemplateArgs) -> ExitCode {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let code = execute(&args, &mut stdout.lock(), &mut stderr.lock());
+    ExitCode::from(code)
+}
+
+/// Runs the command writing to the given streams; returns the exit status (0 or 1).
+/// Write failures on the streams are ignored, as Helm ignores them.
+pub fn execute(args: &TemplateArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let mut log = Vec::new();
+    let result = template(args, &mut log);
+    for line in &log {
+        let _ = writeln!(err, "{line}");
+    }
+    match result {
+        Ok(text) => {
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "Error: {}", e.helm_message());
+            1
+        }
+    }
+}
+
+/// The whole command: returns stdout's text; `log` collects Helm's log lines.
+fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, TemplateError> {
+    let kube_version =
+        match &args.kube_version {
+            Some(input) if !input.is_empty() => Some(KubeVersion::parse(input).map_err(
+                |source| TemplateError::KubeVersion {
+                    input: input.clone(),
+                    source,
+                },
+            )?),
+            _ => None,
+        };
+    let (name, chart_ref) = match args.args.as_slice() {
+        [] => return Err(TemplateError::MissingChart),
+        [chart] => (DEFAULT_RELEASE_NAME.to_string(), chart.clone()),
+        [name, chart] => (name.clone(), chart.clone()),
+        [_, _, rest @ ..] => return Err(TemplateError::TooManyArguments(rest.to_vec())),
+    };
+    let chart_ref = chart_ref.trim().to_string();
+    let chart_path = Path::new(&chart_ref);
+    if !chart_path.exists() {
+        return Err(TemplateError::ChartNotFound(chart_ref));
+    }
+    let user_values = merge_values(args)?;
+    let chart = load_chart(chart_path)?;
+    render::check_installable_type(&chart).map_err(TemplateError::Render)?;
+    if chart.metadata.deprecated {
+        log.push("level=WARN msg=\"this chart is deprecated\"".to_string());
+    }
+    render::check_dependencies(&chart).map_err(TemplateError::Render)?;
+
+    let mut options = RenderOptions::template(&name, &args.namespace);
+    options.release.is_upgrade = args.is_upgrade;
+    options.release.is_install = !args.is_upgrade;
+    options.include_crds = args.include_crds;
+    let mut caps = Capabilities::helm_default();
+    if let Some(kv) = kube_version {
+        caps.kube_version = kv;
+    }
+    caps.api_versions.extend(args.api_versions.iter().cloned());
+    options.capabilities = caps;
+
+    let rendered = render::render(&chart, &user_values, &options).map_err(|e| {
+        // Helm's action logger reports these two before returning them.
+        match &e {
+            RenderError::InvalidReleaseName { name, reason } => log.push(format!(
+                "level=ERROR msg=\"release name check failed\" error={}",
+                slog_text_value(&format!(
+                    "release name {}: {reason}",
+                    crate::template::gofmt::go_quote(name)
+                ))
+            )),
+            RenderError::Dependencies { message } => log.push(format!(
+                "level=ERROR msg=\"chart dependencies processing failed\" error={}",
+                slog_text_value(message)
+            )),
+            _ => {}
+        }
+        TemplateError::Render(e)
+    })?;
+    for skipped in &rendered.skipped_hooks {
+        log.push(format!(
+            "level=INFO msg=\"skipping unknown hooks\" hookTypes={}",
+            slog_text_value(&skipped.hook_types)
+        ));
+    }
+
+    let mut manifests = String::new();
+    manifests.push_str(rendered.manifest.trim());
+    manifests.push('\n');
+    for hook in &rendered.hooks {
+        if args.skip_tests && hook.is_test() {
+            continue;
+        }
+        render::push_document(&mut manifests, &hook.path, &hook.manifest);
+    }
+    if args.show_only.is_empty() {
+        return Ok(manifests);
+    }
+    show_only(&manifests, &args.show_only)
+}
+
+/// `--show-only`: the documents whose source path matches each pattern, in pattern order.
+fn show_only(manifests: &str, patterns: &[String]) -> Result<String, TemplateError> {
+    let documents = split_manifests(manifests);
+    let mut out = String::new();
+    for pattern in patterns {
+        let mut missing = true;
+        for document in &documents {
+            let Some(path) = source_path(document) else {
+                continue;
+            };
+            if glob_match(pattern, path) {
+                out.push_str("---\n");
+                out.push_str(document);
+                out.push('\n');
+                missing = false;
+            }
+        }
+        if missing {
+            return Err(TemplateError::TemplateNotFound(pattern.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// Helm's `# Source: [^/]+/(.+)` submatch: the source path without its first element.
+fn source_path(document: &str) -> Option<&str> {
+    let mut search = document;
+    while let Some(at) = search.find("# Source: ") {
+        let after = &search[at + "# Source: ".len()..];
+        if let Some(slash) = after.find('/')
+            && slash > 0
+        {
+            let rest = &after[slash + 1..];
+            let line = rest.split('\n').next().unwrap_or(rest);
+            if !line.is_empty() {
+                return Some(line);
+            }
+        }
+        search = &search[at + 1..];
+    }
+    None
+}
+
+/// Go's `filepath.Match` on Unix (`*`, `?`, `[...]` classes, `\` escapes; `*` and `?` do
+/// not cross `/`). A malformed pattern matches nothing (Helm ignores the error).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let mut pattern = pattern.as_bytes();
+    let mut name = name.as_bytes();
+    'chunks: while !pattern.is_empty() {
+        let (star, chunk, rest) = scan_chunk(pattern);
+        pattern = rest;
+        if star && chunk.is_empty() {
+            return !name.contains(&b'/');
+        }
+        match match_chunk(chunk, name) {
+            Ok(Some(t)) if t.is_empty() || !pattern.is_empty() => {
+                name = t;
+                continue;
+            }
+            Err(()) => return false,
+            _ => {}
+        }
+        if star {
+            let mut i = 0;
+            while i < name.len() && name[i] != b'/' {
+                match match_chunk(chunk, &name[i + 1..]) {
+                    Ok(Some(t)) => {
+                        if pattern.is_empty() && !t.is_empty() {
+                            i += 1;
+                            continue;
+                        }
+                        name = t;
+                        continue 'chunks;
+                    }
+                    Err(()) => return false,
+                    Ok(None) => {}
+                }
+                i += 1;
+            }
+        }
+        return false;
+    }
+    name.is_empty()
+}
+
+fn scan_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
+    let mut p = pattern;
+    let mut star = false;
+    while let [b'*', rest @ ..] = p {
+        p = rest;
+        star = true;
+    }
+    let mut in_range = false;
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            b'\\' if i + 1 < p.len() => i += 1,
+            b'[' => in_range = true,
+            b']' => in_range = false,
+            b'*' if !in_range => return (star, &p[..i], &p[i..]),
+            _ => {}
+        }
+        i += 1;
+    }
+    (star, p, &[])
+}
+
+/// One rune of `s` (Go's `utf8.DecodeRuneInString`: invalid bytes are U+FFFD of width 1).
+fn decode_rune(s: &[u8]) -> (u32, usize) {
+    let width = match s.first() {
+        None => return (0xFFFD, 0),
+        Some(b) if *b < 0x80 => return (u32::from(*b), 1),
+        Some(b) if b & 0xE0 == 0xC0 => 2,
+        Some(b) if b & 0xF0 == 0xE0 => 3,
+        Some(b) if b & 0xF8 == 0xF0 => 4,
+        Some(_) => return (0xFFFD, 1),
+    };
+    match s.get(..width).and_then(|b| std::str::from_utf8(b).ok()) {
+        Some(text) => (text.chars().next().map_or(0xFFFD, u32::from), width),
+        None => (0xFFFD, 1),
+    }
+}
+
+/// Go's `matchChunk`: `Ok(Some(rest))` when `chunk` matches a prefix of `s`, `Ok(None)`
+/// when it does not, `Err(())` for a malformed pattern.
+fn match_chunk<'s>(mut chunk: &[u8], mut s: &'s [u8]) -> Result<Option<&'s [u8]>, ()> {
+    let mut failed = false;
+    while let Some(&c) = chunk.first() {
+        failed = failed || s.is_empty();
+        match c {
+            b'[' => {
+                let mut r = 0;
+                if !failed {
+                    let (rune, n) = decode_rune(s);
+                    r = rune;
+                    s = &s[n..];
+                }
+                chunk = &chunk[1..];
+                let mut negated = false;
+                if chunk.first() == Some(&b'^') {
+                    negated = true;
+                    chunk = &chunk[1..];
+                }
+                let mut matched = false;
+                let mut ranges = 0;
+                loop {
+                    if chunk.first() == Some(&b']') && ranges > 0 {
+                        chunk = &chunk[1..];
+                        break;
+                    }
+                    let (lo, rest) = get_esc(chunk)?;
+                    chunk = rest;
+                    let mut hi = lo;
+                    if chunk.first() == Some(&b'-') {
+                        let (h, rest) = get_esc(&chunk[1..])?;
+                        hi = h;
+                        chunk = rest;
+                    }
+                    matched = matched || (lo <= r && r <= hi);
+                    ranges += 1;
+                }
+                failed = failed || matched == negated;
+            }
+            b'?' => {
+                if !failed {
+                    failed = s[0] == b'/';
+                    let (_, n) = decode_rune(s);
+                    s = &s[n..];
+                }
+                chunk = &chunk[1..];
+            }
+            _ => {
+                if c == b'\\' {
+                    chunk = &chunk[1..];
+                    if chunk.is_empty() {
+                        return Err(());
+                    }
+                }
+                if !failed {
+                    failed = chunk[0] != s[0];
+                    s = &s[1..];
+                }
+                chunk = &chunk[1..];
+            }
+        }
+    }
+    Ok(if failed { None } else { Some(s) })
+}
+
+/// Go's `getEsc`: one possibly escaped rune of a character class.
+fn get_esc(chunk: &[u8]) -> Result<(u32, &[u8]), ()> {
+    let mut chunk = chunk;
+    match chunk.first() {
+        None | Some(b'-') | Some(b']') => return Err(()),
+        Some(b'\\') => {
+            chunk = &chunk[1..];
+            if chunk.is_empty() {
+                return Err(());
+            }
+        }
+        Some(_) => {}
+    }
+    let (r, n) = decode_rune(chunk);
+    if r == 0xFFFD && n == 1 {
+        return Err(());
+    }
+    let rest = &chunk[n..];
+    if rest.is_empty() {
+        return Err(());
+    }
+    Ok((r, rest))
+}
+
+/// Quotes a value as Go's `slog.TextHandler` does: bare unless empty or it holds a space,
+/// `=`, `"`, or a non-printable character.
+fn slog_text_value(s: &str) -> String {
+    let needs_quote = s.is_empty()
+        || s.chars()
+            .any(|c| c == ' ' || c == '=' || c == '"' || c.is_control() || c == '\u{fffd}');
+    if needs_quote {
+        crate::template::gofmt::go_quote(s)
+    } else {
+        s.to_string()
+    }
+}
+
+/// Loads a chart directory or `.tgz` archive.
+fn load_chart(path: &Path) -> Result<Chart, TemplateError> {
+    let limits = Limits::default();
+    if path.is_dir() {
+        return Ok(load::load_dir(path, &limits)?);
+    }
+    let data = std::fs::read(path).map_err(|e| read_error(&path.display().to_string(), &e))?;
+    Ok(load::load_archive(&data, &limits)?)
+}
+
+/// Go's `*PathError` text for a failed read.
+fn read_error(path: &str, e: &std::io::Error) -> TemplateError {
+    let message = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        _ => e.to_string(),
+    };
+    TemplateError::Read {
+        path: path.to_string(),
+        message,
+    }
+}
+
+fn read_file(path: &str) -> Result<Vec<u8>, TemplateError> {
+    if path.trim() == "-" {
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut data)
+            .map_err(|e| read_error(path, &e))?;
+        return Ok(data);
+    }
+    std::fs::read(path).map_err(|e| {
+        if path_is_dir(path) {
+            return TemplateError::Read {
+                path: path.to_string(),
+                message: "is a directory".to_string(),
+            };
+        }
+        read_error(path, &e)
+    })
+}
+
+fn path_is_dir(path: &str) -> bool {
+    Path::new(path).is_dir()
+}
+
+/// Helm's `values.Options.MergeValues` over the command's flags, reading files from disk.
+fn merge_values(args: &TemplateArgs) -> Result<Map<String, Json>, TemplateError> {
+    let options = ValueOptions {
+        value_files: args.values.clone(),
+        json_values: args.set_json.clone(),
+        values: args.set.clone(),
+        string_values: args.set_string.clone(),
+        file_values: args.set_file.clone(),
+        literal_values: args.set_literal.clone(),
+    };
+    let mut read = |path: &str| -> Result<String, String> {
+        read_file(path)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map_err(|e| e.to_string())
+    };
+    options
+        .merge_values(&mut read)
+        .map_err(TemplateError::Values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_follows_go_filepath_match() {
+        // Expectations from Go's path/filepath match_test.go table.
+        let cases: &[(&str, &str, bool)] = &[
+            ("abc", "abc", true),
+            ("*", "abc", true),
+            ("*c", "abc", true),
+            ("a*", "a", true),
+            ("a*", "abc", true),
+            ("a*", "ab/c", false),
+            ("a*/b", "abc/b", true),
+            ("a*/b", "a/c/b", false),
+            ("a*b*c*d*e*/f", "axbxcxdxe/f", true),
+            ("a*b*c*d*e*/f", "axbxcxdxexxx/f", true),
+            ("a*b*c*d*e*/f", "axbxcxdxe/xxx/f", false),
+            ("a*b*c*d*e*/f", "axbxcxdxexxx/fff", false),
+            ("a*b?c*x", "abxbbxdbxebxczzx", true),
+            ("a*b?c*x", "abxbbxdbxebxczzy", false),
+            ("ab[c]", "abc", true),
+            ("ab[b-d]", "abc", true),
+            ("ab[e-g]", "abc", false),
+            ("ab[^c]", "abc", false),
+            ("ab[^b-d]", "abc", false),
+            ("ab[^e-g]", "abc", true),
+            ("a\\*b", "a*b", true),
+            ("a\\*b", "ab", false),
+            ("a?b", "a☺b", true),
+            ("a[^a]b", "a☺b", true),
+            ("a???b", "a☺b", false),
+            ("a[^a][^a][^a]b", "a☺b", false),
+            ("[a-ζ]*", "α", true),
+            ("*[a-ζ]", "A", false),
+            ("a?b", "a/b", false),
+            ("a*b", "a/b", false),
+            ("[\\]a]", "]", true),
+            ("[\\-]", "-", true),
+            ("[x\\-]", "x", true),
+            ("[x\\-]", "-", true),
+            ("[x\\-]", "z", false),
+            ("[\\-x]", "x", true),
+            ("[\\-x]", "-", true),
+            ("[\\-x]", "a", false),
+            ("[]a]", "]", false),
+            ("[-]", "-", false),
+            ("[x-]", "x", false),
+            ("[a-b-c]", "a", false),
+            ("[", "a", false),
+            ("[^", "a", false),
+            ("[^bc", "a", false),
+            ("a[", "a", false),
+            ("a[", "ab", false),
+            ("*x", "xxx", true),
+            ("templates/*.yaml", "templates/a.yaml", true),
+            ("templates/*", "templates/sub/a.yaml", false),
+        ];
+        for (pattern, name, want) in cases {
+            assert_eq!(glob_match(pattern, name), *want, "{pattern} vs {name}");
+        }
+    }
+
+    #[test]
+    fn source_path_drops_the_chart_name() {
+        assert_eq!(
+            source_path("# Source: top/charts/sub/templates/a.yaml\nkind: X\n"),
+            Some("charts/sub/templates/a.yaml")
+        );
+        assert_eq!(source_path("kind: X\n"), None);
+    }
+
+    #[test]
+    fn slog_quotes_like_go() {
+        assert_eq!(slog_text_value("test-failure"), "test-failure");
+        assert_eq!(slog_text_value(""), "\"\"");
+        assert_eq!(slog_text_value("a b"), "\"a b\"");
+    }
+}
