@@ -40,20 +40,21 @@ export KUBECONFIG=$WORK/no-kubeconfig
 # median of numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) exit 1; if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-# measure TOOL CHART: prints "seconds kilobytes" for one run (wall time from nanosecond clock
-# readings around the process, peak RSS from GNU time); fails if the tool fails.
+# measure TOOL CHART: prints "wall_seconds kilobytes cpu_seconds" for one run (wall time from
+# nanosecond clock readings around the process; peak RSS and user+system CPU time from GNU
+# time); fails if the tool fails.
 measure() {
 	local bin=$1 chart=$2 out=$WORK/out err=$WORK/err stats=$WORK/stats start end
 	start=$(date +%s%N)
-	/usr/bin/time -f '%M' -o "$stats" "$bin" template "$chart" "$SHARED/conformance/charts/$chart" \
+	/usr/bin/time -f '%M %U %S' -o "$stats" "$bin" template "$chart" "$SHARED/conformance/charts/$chart" \
 		--namespace bench --kube-version 1.33.0 >"$out" 2>"$err" ||
 		die "$bin template $chart failed: $(head -c 2000 "$err")"
 	end=$(date +%s%N)
 	[ -s "$out" ] || die "$bin template $chart printed nothing"
-	awk -v s="$start" -v e="$end" -v m="$(tail -n 1 "$stats")" 'BEGIN { printf "%.6f %d\n", (e - s) / 1e9, m }'
+	tail -n 1 "$stats" | awk -v s="$start" -v e="$end" '{ printf "%.6f %d %.2f\n", (e - s) / 1e9, $1, $2 + $3 }'
 }
 
-printf '%-24s %10s %10s %8s %12s %12s %8s\n' chart helm_s wh_s speedup helm_MiB wh_MiB mem
+printf '%-24s %8s %8s %8s %9s %9s %8s %9s %9s %6s\n' chart helm_s wh_s speedup helm_cpu wh_cpu cpu_x helm_MiB wh_MiB mem
 for chart in $CHARTS; do
 	[ -d "$SHARED/conformance/charts/$chart" ] || die "no chart $chart in $SHARED/conformance/charts"
 	# one warm-up run each (page cache), not counted
@@ -69,9 +70,12 @@ for chart in $CHARTS; do
 	wt=$(cut -d' ' -f1 "$WORK/wh.txt" | median)
 	hm=$(cut -d' ' -f2 "$WORK/helm.txt" | median)
 	wm=$(cut -d' ' -f2 "$WORK/wh.txt" | median)
-	awk -v c="$chart" -v ht="$ht" -v wt="$wt" -v hm="$hm" -v wm="$wm" 'BEGIN {
+	hc=$(cut -d' ' -f3 "$WORK/helm.txt" | median)
+	wc=$(cut -d' ' -f3 "$WORK/wh.txt" | median)
+	awk -v c="$chart" -v ht="$ht" -v wt="$wt" -v hm="$hm" -v wm="$wm" -v hc="$hc" -v wc="$wc" 'BEGIN {
 		sp = (wt > 0) ? ht / wt : 0
-		printf "%-24s %10.3f %10.3f %7.1fx %12.1f %12.1f %7.2fx\n", c, ht, wt, sp, hm / 1024, wm / 1024, wm / hm
+		cx = (wc > 0) ? hc / wc : 0
+		printf "%-24s %8.3f %8.3f %7.1fx %9.2f %9.2f %7.1fx %9.1f %9.1f %5.2fx\n", c, ht, wt, sp, hc, wc, cx, hm / 1024, wm / 1024, wm / hm
 	}'
 done
-echo "(median of $RUNS runs; speedup = helm time / wheelhouse time; mem = wheelhouse peak RSS / helm peak RSS)"
+echo "(median of $RUNS runs; speedup = helm wall time / wheelhouse wall time; cpu_x = helm CPU / wheelhouse CPU (user+sys, 10 ms resolution); mem = wheelhouse peak RSS / helm peak RSS)"
