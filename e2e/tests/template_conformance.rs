@@ -13,7 +13,8 @@
 //!   error formatted as Helm does ([`template::helm_exec_error_message`]). To keep these runs
 //!   fast they use a copy of the chart holding only the helpers and the `err-*` templates;
 //! - parse-error probes (`parse-errors/NAME.yaml`): each alone in a copy of the chart, compared
-//!   with [`template::helm_parse_error_message`].
+//!   with [`template::helm_parse_error_message`] (or, for the checks Go makes at execution, such
+//!   as `nil is not a command`, with the execution error).
 //!
 //! It prints one line per differing probe, then `template-conformance: N/M identical`, and
 //! fails if any probe differs, except those listed in [`KNOWN_DIFFERENCES`] with a reason.
@@ -21,7 +22,8 @@
 //! The root data is built here the way Helm v4.3.1 builds it (`pkg/engine/engine.go`
 //! `recAllTpls`/`render`, `pkg/chart/common/util/values.go` `ToRenderValues`): `.Values`
 //! (`common.Values`, with its `Table`, `AsMap` and `YAML` methods) from `values.yaml` read by
-//! [`wheelhouse::codec::yaml::load_values`] plus the `--set` overrides the test passes to helm,
+//! [`wheelhouse::codec::yaml::load_values`] with nulls dropped (as Helm's coalescing does) plus
+//! the `--set` overrides the test passes to helm,
 //! `.Release` (`Name`, `Namespace`, `IsInstall`, `IsUpgrade`, `Revision` (int), `Service`),
 //! `.Chart` (the metadata fields of `Chart.yaml` that the probes use, plus `IsRoot`),
 //! `.Subcharts` (empty) and `.Template` (`Name`, `BasePath`). `.Files` and `.Capabilities`

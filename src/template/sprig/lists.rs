@@ -18,7 +18,9 @@ use crate::template::funcs::{FuncMap, Signature};
 use crate::template::value::{ElemType, IntKind, Value};
 
 /// Longest list `until`/`untilStep`/`seq` build (a guard against hostile templates; Go
-/// would try to allocate it).
+/// would try to allocate it). The engine's output limit (`Options::max_output_bytes`) lowers
+/// it further: a list may not have more elements than the output may have bytes, and the
+/// text `seq` builds may not be longer than the output limit.
 pub const MAX_RANGE_LEN: i64 = 100_000_000;
 
 /// The items of a list argument, or Sprig's error `"{what} {kind}"`.
@@ -168,17 +170,18 @@ pub(crate) fn register(funcs: &mut FuncMap) {
         out.sort_unstable();
         Ok(Value::string_list(out))
     });
-    pure(funcs, "until", Signature::new([INT]), |a| {
+    funcs.register("until", Signature::new([INT]), |ctx, a| {
         let count = arg_int(&a, 0);
         let step = if count < 0 { -1 } else { 1 };
-        until_step(0, count, step).map(int_list)
+        until_step(0, count, step, ctx.options().max_output_bytes).map(int_list)
     });
-    pure(funcs, "untilStep", Signature::new([INT, INT, INT]), |a| {
-        until_step(arg_int(&a, 0), arg_int(&a, 1), arg_int(&a, 2)).map(int_list)
+    funcs.register("untilStep", Signature::new([INT, INT, INT]), |ctx, a| {
+        let limit = ctx.options().max_output_bytes;
+        until_step(arg_int(&a, 0), arg_int(&a, 1), arg_int(&a, 2), limit).map(int_list)
     });
-    pure(funcs, "seq", Signature::new([]).variadic(INT), |a| {
+    funcs.register("seq", Signature::new([]).variadic(INT), |ctx, a| {
         let p: Vec<i64> = (0..a.len()).map(|i| arg_int(&a, i)).collect();
-        seq(&p).map(Value::from)
+        seq(&p, ctx.options().max_output_bytes).map(Value::from)
     });
 }
 
@@ -255,17 +258,19 @@ fn slice(a: Vec<Value>) -> Result<Value, FuncError> {
 }
 
 /// Sprig `untilStep`: integers from `start` towards `stop` (exclusive) by `step`; empty
-/// when the step does not move towards `stop`.
-pub fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
+/// when the step does not move towards `stop`. Lists longer than [`MAX_RANGE_LEN`] or than
+/// `limit` (the output limit in bytes) fail.
+pub fn until_step(start: i64, stop: i64, step: i64, limit: usize) -> Result<Vec<i64>, FuncError> {
     let moving = (stop < start && step < 0) || (stop >= start && step > 0);
     if !moving {
         return Ok(Vec::new());
     }
     let span = (i128::from(stop) - i128::from(start)).unsigned_abs();
     let n = span.div_ceil(i128::from(step).unsigned_abs());
-    if n > MAX_RANGE_LEN as u128 {
+    let max = (MAX_RANGE_LEN as u128).min(limit as u128);
+    if n > max {
         return Err(FuncError::new(format!(
-            "list of {n} elements exceeds the limit of {MAX_RANGE_LEN}"
+            "list of {n} elements exceeds the limit of {max}"
         )));
     }
     let mut v = Vec::with_capacity(n as usize);
@@ -291,19 +296,33 @@ pub fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncErro
 }
 
 /// Sprig `seq`: like the Unix command (`seq END`, `seq START END`, `seq START STEP END`),
-/// numbers joined by spaces.
-pub fn seq(p: &[i64]) -> Result<String, FuncError> {
-    let join = |v: Vec<i64>| v.iter().map(i64::to_string).collect::<Vec<_>>().join(" ");
+/// numbers joined by spaces. Results longer than `limit` bytes (the output limit) fail.
+pub fn seq(p: &[i64], limit: usize) -> Result<String, FuncError> {
+    let join = |v: Vec<i64>| -> Result<String, FuncError> {
+        let mut out = String::new();
+        for (i, n) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(&n.to_string());
+            if out.len() > limit {
+                return Err(FuncError::new(format!(
+                    "seq result exceeds the output limit ({limit} bytes)"
+                )));
+            }
+        }
+        Ok(out)
+    };
     match p.len() {
         1 => {
             let (start, end) = (1, p[0]);
             let inc = if end < start { -1 } else { 1 };
-            Ok(join(until_step(start, end.wrapping_add(inc), inc)?))
+            join(until_step(start, end.wrapping_add(inc), inc, limit)?)
         }
         2 => {
             let (start, end) = (p[0], p[1]);
             let step = if end < start { -1 } else { 1 };
-            Ok(join(until_step(start, end.wrapping_add(step), step)?))
+            join(until_step(start, end.wrapping_add(step), step, limit)?)
         }
         3 => {
             let (start, step, end) = (p[0], p[1], p[2]);
@@ -314,8 +333,47 @@ pub fn seq(p: &[i64]) -> Result<String, FuncError> {
                     return Ok(String::new());
                 }
             }
-            Ok(join(until_step(start, end.wrapping_add(inc), step)?))
+            join(until_step(start, end.wrapping_add(inc), step, limit)?)
         }
         _ => Ok(String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{seq, until_step};
+
+    /// Sprig's documented results: `seq 5` is `1 2 3 4 5`, `seq 2 -2` is `2 1 0 -1 -2`,
+    /// `seq 0 2 10` is `0 2 4 6 8 10`; `untilStep 3 6 2` is `[3 5]`.
+    #[test]
+    fn seq_and_until_step_follow_sprig() {
+        let big = usize::MAX;
+        assert_eq!(seq(&[5], big).ok().as_deref(), Some("1 2 3 4 5"));
+        assert_eq!(seq(&[2, -2], big).ok().as_deref(), Some("2 1 0 -1 -2"));
+        assert_eq!(seq(&[0, 2, 10], big).ok().as_deref(), Some("0 2 4 6 8 10"));
+        assert_eq!(until_step(3, 6, 2, big).ok(), Some(vec![3, 5]));
+    }
+
+    /// Found by fuzzing: `seq 53333333` built hundreds of millions of bytes in intermediate
+    /// strings before any output limit applied. Lists and `seq` text are now bounded by the
+    /// output limit.
+    #[test]
+    fn results_are_bounded_by_the_output_limit() {
+        let limit = 1 << 20;
+        let err = seq(&[53_333_333], limit).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("list of 53333333 elements exceeds the limit of 1048576")
+        );
+        let err = seq(&[500_000], limit).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("seq result exceeds the output limit (1048576 bytes)")
+        );
+        assert!(until_step(0, 2_000, 1, 1_000).is_err());
+        assert_eq!(
+            until_step(0, 1_000, 1, 1_000).map(|v| v.len()).ok(),
+            Some(1_000)
+        );
     }
 }
