@@ -6,6 +6,7 @@
 //! the `helm` CLI keeps working on what it deployed.
 //!
 //! Module map (pure logic is kept apart from I/O):
+//! - [`api`]: the `HelmRepository` and `HelmRelease` custom resources and their CRDs.
 //! - [`chart`]: chart loading, values, rendering and manifest sorting, as Helm 4 does (pure).
 //! - [`cli`]: subcommands for people and tests (`wheelhouse template`).
 //! - [`template`]: Go `text/template` with Sprig's and Helm's functions (pure).
@@ -16,6 +17,7 @@
 //! - [`tls`]: the single TLS crypto provider (ring) shared by kube and reqwest.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod chart;
 pub mod cli;
 pub mod codec;

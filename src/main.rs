@@ -38,6 +38,13 @@ enum Command {
     Run,
     /// Render a chart locally and print exactly what `helm template` prints.
     Template(Box<wheelhouse::cli::template::TemplateArgs>),
+    /// Print the CustomResourceDefinitions of Wheelhouse's resources as YAML, or write one
+    /// file per CRD into a directory (this is how `crds/` is produced).
+    Crds {
+        /// Write `<group>_<plural>.yaml` files into this directory instead of printing.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,5 +66,23 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Template(args) => wheelhouse::cli::template::run(*args),
+        Command::Crds { output_dir } => print_crds(output_dir.as_deref()),
     }
+}
+
+/// `wheelhouse crds`: prints every CRD, or writes one file per CRD into `output_dir`.
+fn print_crds(output_dir: Option<&std::path::Path>) -> ExitCode {
+    use wheelhouse::api::crd;
+    let Some(dir) = output_dir else {
+        print!("{}", crd::all_yaml());
+        return ExitCode::SUCCESS;
+    };
+    for definition in crd::all() {
+        let path = dir.join(crd::file_name(&definition));
+        if let Err(error) = std::fs::write(&path, crd::to_yaml_document(&definition)) {
+            eprintln!("wheelhouse: cannot write {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }

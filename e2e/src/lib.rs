@@ -473,3 +473,44 @@ mod tests {
         assert_eq!(env.len(), 2);
     }
 }
+
+/// Installs (server-side applies) Wheelhouse's CRDs from the Rust types and waits until the
+/// API server serves them (`Established`, then discoverable).
+///
+/// # Errors
+/// [`Error::Api`] when the apply fails, [`Error::Timeout`] when they are not established in 60s.
+pub async fn install_wheelhouse_crds(client: &Client) -> Result<()> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Patch, PatchParams};
+    let api = Api::<CustomResourceDefinition>::all(client.clone());
+    for crd in wheelhouse::api::crd::all() {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        api.patch(
+            &name,
+            &PatchParams::apply("wheelhouse-e2e").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .map_err(|source| Error::Api {
+            action: format!("applying CRD {name}"),
+            source,
+        })?;
+        wait_for(
+            &api,
+            &name,
+            "CRD established",
+            Duration::from_secs(60),
+            |crd| {
+                crd.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c.type_ == "Established" && c.status == "True")
+                    })
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
