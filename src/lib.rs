@@ -10,6 +10,7 @@
 //! - [`chart`]: chart loading, values, rendering and manifest sorting, as Helm 4 does (pure).
 //! - [`cli`]: subcommands for people and tests (`wheelhouse template`).
 //! - [`template`]: Go `text/template` with Sprig's and Helm's functions (pure).
+//! - [`controller`]: the operator process: controllers, metrics, probes, leader election.
 //! - [`codec`]: YAML, JSON and TOML encoding and decoding with Helm's Go semantics (pure).
 //! - [`release`]: Helm's release record and its Secret storage (`sh.helm.release.v1.*`).
 //! - [`semver`]: Masterminds semver v3 versions and constraints, Helm's `kubeVersion` check (pure).
@@ -21,6 +22,7 @@ pub mod api;
 pub mod chart;
 pub mod cli;
 pub mod codec;
+pub mod controller;
 pub mod release;
 pub mod semver;
 pub mod telemetry;

@@ -33,9 +33,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start the operator. NOT YET IMPLEMENTED: this only logs a line and exits until the
-    /// HelmRepository and HelmRelease controllers land (see README's status table).
-    Run,
+    /// Start the operator: the HelmRepository controller (HelmRelease controller: see README's
+    /// status table), metrics and probe endpoints, optional leader election.
+    Run(Box<wheelhouse::cli::run::RunArgs>),
     /// Render a chart locally and print exactly what `helm template` prints.
     Template(Box<wheelhouse::cli::template::TemplateArgs>),
     /// Print the CustomResourceDefinitions of Wheelhouse's resources as YAML, or write one
@@ -59,12 +59,7 @@ fn main() -> ExitCode {
     }
     wheelhouse::tls::install_crypto_provider();
     match command {
-        Command::Run => {
-            tracing::warn!(
-                "the operator is not implemented yet: no controllers run (see README status)"
-            );
-            ExitCode::SUCCESS
-        }
+        Command::Run(args) => wheelhouse::cli::run::run(*args),
         Command::Template(args) => wheelhouse::cli::template::run(*args),
         Command::Crds { output_dir } => print_crds(output_dir.as_deref()),
     }
