@@ -13,6 +13,7 @@
 //! - [`controller`]: the operator process: controllers, metrics, probes, leader election.
 //! - [`codec`]: YAML, JSON and TOML encoding and decoding with Helm's Go semantics (pure).
 //! - [`release`]: Helm's release record and its Secret storage (`sh.helm.release.v1.*`).
+//! - [`repo`]: chart repositories: index parsing and resolution, HTTP fetching, digests, chart cache.
 //! - [`semver`]: Masterminds semver v3 versions and constraints, Helm's `kubeVersion` check (pure).
 //! - [`telemetry`]: process-wide logging setup (text or JSON lines).
 //! - [`tls`]: the single TLS crypto provider (ring) shared by kube and reqwest.
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod codec;
 pub mod controller;
 pub mod release;
+pub mod repo;
 pub mod semver;
 pub mod telemetry;
 pub mod template;

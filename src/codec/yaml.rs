@@ -20,7 +20,7 @@
 mod decode;
 mod emitter;
 mod keysort;
-mod resolve;
+pub(crate) mod resolve;
 
 use serde_json::{Map, Value};
 
