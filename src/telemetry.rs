@@ -43,6 +43,7 @@ pub fn init_logging(format: LogFormat, level: &str) -> Result<(), Error> {
     })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.finish().try_init(),

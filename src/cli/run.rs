@@ -45,27 +45,47 @@ pub struct RunArgs {
     #[arg(long, env = "WHEELHOUSE_MAX_INDEX_SIZE", default_value = "50Mi", value_parser = parse_size)]
     pub max_index_size: u64,
     /// Address of the Prometheus `/metrics` endpoint.
-    #[arg(long, env = "WHEELHOUSE_METRICS_BIND_ADDRESS", default_value = "0.0.0.0:8080")]
+    #[arg(
+        long,
+        env = "WHEELHOUSE_METRICS_BIND_ADDRESS",
+        default_value = "0.0.0.0:8080"
+    )]
     pub metrics_bind_address: SocketAddr,
     /// Address of the `/healthz` and `/readyz` endpoints.
-    #[arg(long, env = "WHEELHOUSE_HEALTH_PROBE_BIND_ADDRESS", default_value = "0.0.0.0:9440")]
+    #[arg(
+        long,
+        env = "WHEELHOUSE_HEALTH_PROBE_BIND_ADDRESS",
+        default_value = "0.0.0.0:9440"
+    )]
     pub health_probe_bind_address: SocketAddr,
     /// Elect a leader with a coordination.k8s.io Lease: only the leader reconciles.
     #[arg(long, env = "WHEELHOUSE_LEADER_ELECT")]
     pub leader_elect: bool,
     /// Name of the leader election Lease.
-    #[arg(long, env = "WHEELHOUSE_LEADER_ELECTION_ID", default_value = "wheelhouse-leader-election")]
+    #[arg(
+        long,
+        env = "WHEELHOUSE_LEADER_ELECTION_ID",
+        default_value = "wheelhouse-leader-election"
+    )]
     pub leader_election_id: String,
     /// Namespace of the Lease. Default: the pod's namespace (`POD_NAMESPACE`, else the
     /// service account namespace file), else `default`.
     #[arg(long, env = "WHEELHOUSE_LEADER_ELECTION_NAMESPACE")]
     pub leader_election_namespace: Option<String>,
     /// Lease duration in seconds: how long a standby waits after the last renewal.
-    #[arg(long, env = "WHEELHOUSE_LEADER_ELECT_LEASE_DURATION", default_value_t = 15)]
+    #[arg(
+        long,
+        env = "WHEELHOUSE_LEADER_ELECT_LEASE_DURATION",
+        default_value_t = 15
+    )]
     pub leader_elect_lease_duration: u64,
     /// Renew deadline in seconds: the leader renews when less than
     /// `lease duration - renew deadline` is left.
-    #[arg(long, env = "WHEELHOUSE_LEADER_ELECT_RENEW_DEADLINE", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "WHEELHOUSE_LEADER_ELECT_RENEW_DEADLINE",
+        default_value_t = 10
+    )]
     pub leader_elect_renew_deadline: u64,
 }
 
@@ -150,7 +170,10 @@ pub fn run(args: RunArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            tracing::error!(error = &error as &dyn std::error::Error, "cannot start the async runtime");
+            tracing::error!(
+                error = &error as &dyn std::error::Error,
+                "cannot start the async runtime"
+            );
             return ExitCode::FAILURE;
         }
     };

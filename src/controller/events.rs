@@ -17,8 +17,14 @@ pub fn reporter(instance: Option<String>) -> Reporter {
 
 /// Publishes one Event about `object`. Failures are logged, never returned: an Event is
 /// best-effort and must not fail a reconcile.
-pub async fn publish<K>(recorder: &Recorder, object: &K, warning: bool, reason: &str, note: &str, action: &str)
-where
+pub async fn publish<K>(
+    recorder: &Recorder,
+    object: &K,
+    warning: bool,
+    reason: &str,
+    note: &str,
+    action: &str,
+) where
     K: Resource<DynamicType = ()>,
 {
     let event = Event {
@@ -33,6 +39,10 @@ where
         secondary: None,
     };
     if let Err(error) = recorder.publish(&event, &object.object_ref(&())).await {
-        tracing::warn!(error = &error as &dyn std::error::Error, reason, "could not publish Event");
+        tracing::warn!(
+            error = &error as &dyn std::error::Error,
+            reason,
+            "could not publish Event"
+        );
     }
 }

@@ -229,7 +229,13 @@ async fn reconcile_inner(
     let now = now();
     match outcome {
         Ok(FetchOutcome::Oci) => {
-            mark_ready(&mut status, generation, &now, "Succeeded", "OCI repository: charts are resolved by tag when a HelmRelease asks for them");
+            mark_ready(
+                &mut status,
+                generation,
+                &now,
+                "Succeeded",
+                "OCI repository: charts are resolved by tag when a HelmRelease asks for them",
+            );
         }
         Ok(FetchOutcome::Unchanged(stored)) => {
             let message = format!("stored artifact: revision '{}'", stored.revision);
@@ -246,10 +252,25 @@ async fn reconcile_inner(
                 versions: i64::try_from(stored.index.version_count()).unwrap_or(i64::MAX),
             });
             mark_ready(&mut status, generation, &now, "Succeeded", &message);
-            if previous_ready.as_ref().is_none_or(|c| c.status != condition::TRUE)
-                || repository.status.as_ref().and_then(|s| s.artifact.as_ref()).map(|a| &a.revision) != Some(&stored.revision)
+            if previous_ready
+                .as_ref()
+                .is_none_or(|c| c.status != condition::TRUE)
+                || repository
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.artifact.as_ref())
+                    .map(|a| &a.revision)
+                    != Some(&stored.revision)
             {
-                events::publish(&ctx.recorder, repository, false, "NewArtifact", &message, "FetchIndex").await;
+                events::publish(
+                    &ctx.recorder,
+                    repository,
+                    false,
+                    "NewArtifact",
+                    &message,
+                    "FetchIndex",
+                )
+                .await;
             }
         }
         Err(error) => {
@@ -269,11 +290,21 @@ async fn reconcile_inner(
             condition::remove_condition(&mut status.conditions, condition::STALLED);
             status.observed_generation = generation;
             let transition = previous_ready.as_ref().is_none_or(|c| {
-                c.status != condition::FALSE || c.reason != error.reason() || c.message != condition::truncate_message(&message)
+                c.status != condition::FALSE
+                    || c.reason != error.reason()
+                    || c.message != condition::truncate_message(&message)
             });
             if transition {
                 warn!(repository = %name, namespace, reason = error.reason(), error = %message, "index fetch failed");
-                events::publish(&ctx.recorder, repository, true, error.reason(), &message, "FetchIndex").await;
+                events::publish(
+                    &ctx.recorder,
+                    repository,
+                    true,
+                    error.reason(),
+                    &message,
+                    "FetchIndex",
+                )
+                .await;
             }
             write_status(&api, repository, &status).await?;
             if error.is_transient() {
@@ -296,8 +327,16 @@ fn spec_durations(repository: &HelmRepository) -> Result<(Duration, Duration), R
             message: format!("spec.{field}: {error}"),
         })
     };
-    let interval = parse("interval", repository.spec.interval.as_deref(), DEFAULT_INTERVAL)?;
-    let timeout = parse("timeout", repository.spec.timeout.as_deref(), DEFAULT_TIMEOUT)?;
+    let interval = parse(
+        "interval",
+        repository.spec.interval.as_deref(),
+        DEFAULT_INTERVAL,
+    )?;
+    let timeout = parse(
+        "timeout",
+        repository.spec.timeout.as_deref(),
+        DEFAULT_TIMEOUT,
+    )?;
     if interval.is_zero() {
         return Err(RepositoryError::InvalidSpec {
             message: "spec.interval must be greater than zero".to_owned(),
@@ -330,7 +369,10 @@ async fn fetch(
         },
         other => RepositoryError::Fetch(other),
     })?;
-    let previous = ctx.indexes.get(key).filter(|stored| stored.options == options);
+    let previous = ctx
+        .indexes
+        .get(key)
+        .filter(|stored| stored.options == options);
     let fetched = client
         .fetch_index(previous.as_ref().map(|p| &p.validators))
         .await
@@ -502,7 +544,15 @@ async fn stalled(
     status.observed_generation = generation;
     if changed {
         warn!(repository = %repository.name_any(), namespace = repository.namespace().unwrap_or_default(), reason = error.reason(), error = %message, "stalled until the spec changes");
-        events::publish(&ctx.recorder, repository, true, error.reason(), &message, "Validate").await;
+        events::publish(
+            &ctx.recorder,
+            repository,
+            true,
+            error.reason(),
+            &message,
+            "Validate",
+        )
+        .await;
     }
     write_status(api, repository, status).await
 }

@@ -16,7 +16,10 @@ use prometheus_client::registry::Registry;
 
 /// Which controller a reconcile belongs to.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
-#[allow(non_camel_case_types, reason = "label values are the lowercase wire strings")]
+#[allow(
+    non_camel_case_types,
+    reason = "label values are the lowercase wire strings"
+)]
 pub enum ControllerName {
     /// The HelmRepository controller.
     helmrepository,
@@ -26,7 +29,10 @@ pub enum ControllerName {
 
 /// How a reconcile ended.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
-#[allow(non_camel_case_types, reason = "label values are the lowercase wire strings")]
+#[allow(
+    non_camel_case_types,
+    reason = "label values are the lowercase wire strings"
+)]
 pub enum ReconcileResult {
     /// The object is in sync (or was brought in sync).
     success,
@@ -104,27 +110,45 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("wheelhouse");
         let reconciles = Family::<ReconcileLabels, Counter>::default();
-        let reconcile_duration =
-            Family::<ReconcileLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let reconcile_duration = Family::<ReconcileLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
         let actions = Family::<ActionLabels, Counter>::default();
-        let action_duration =
-            Family::<ActionLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let action_duration = Family::<ActionLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
         let hook_runs = Family::<HookLabels, Counter>::default();
         let releases = Family::<StatusLabels, Gauge>::default();
-        registry.register("reconcile", "Reconciles by controller, result and error reason", reconciles.clone());
+        registry.register(
+            "reconcile",
+            "Reconciles by controller, result and error reason",
+            reconciles.clone(),
+        );
         registry.register(
             "reconcile_duration_seconds",
             "Reconcile duration in seconds",
             reconcile_duration.clone(),
         );
-        registry.register("release_actions", "Release actions by kind and result", actions.clone());
+        registry.register(
+            "release_actions",
+            "Release actions by kind and result",
+            actions.clone(),
+        );
         registry.register(
             "release_action_duration_seconds",
             "Release action duration in seconds",
             action_duration.clone(),
         );
-        registry.register("hook_runs", "Hook runs by event and result", hook_runs.clone());
-        registry.register("releases", "HelmReleases by the Helm status of their latest revision", releases.clone());
+        registry.register(
+            "hook_runs",
+            "Hook runs by event and result",
+            hook_runs.clone(),
+        );
+        registry.register(
+            "releases",
+            "HelmReleases by the Helm status of their latest revision",
+            releases.clone(),
+        );
         Metrics {
             registry,
             reconciles,
@@ -194,6 +218,9 @@ mod tests {
             "wheelhouse_reconcile_total{controller=\"helmrepository\",result=\"success\",reason=\"None\"} 1"
         ), "{text}");
         assert!(text.contains("reason=\"IndexFetchFailed\"} 1"), "{text}");
-        assert!(text.contains("wheelhouse_reconcile_duration_seconds_bucket"), "{text}");
+        assert!(
+            text.contains("wheelhouse_reconcile_duration_seconds_bucket"),
+            "{text}"
+        );
     }
 }

@@ -27,8 +27,9 @@ use kube::api::Api;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
+
 use tracing::{info, warn};
 
 use crate::api::{HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION};
@@ -69,18 +70,19 @@ pub struct OperatorConfig {
     pub leader_election: Option<LeaderElection>,
 }
 
-/// Per-object consecutive failure counts, for backoff.
-#[derive(Debug, Default)]
-pub struct FailureCounter<K: Resource>(Mutex<HashMap<ObjectRef<K>, u32>>)
-where
-    K::DynamicType: Eq + std::hash::Hash;
+/// Per-object consecutive failure counts, for backoff. `T` is the object key.
+#[derive(Debug)]
+pub struct FailureCounter<T>(Mutex<HashMap<T, u32>>);
 
-impl<K: Resource> FailureCounter<K>
-where
-    K::DynamicType: Eq + std::hash::Hash + Clone,
-{
+impl<T> Default for FailureCounter<T> {
+    fn default() -> Self {
+        FailureCounter(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<T: std::hash::Hash + Eq + Clone> FailureCounter<T> {
     /// Counts one more failure of `key` and returns how many came before it.
-    pub fn bump(&self, key: &ObjectRef<K>) -> u32 {
+    pub fn bump(&self, key: &T) -> u32 {
         let Ok(mut map) = self.0.lock() else { return 0 };
         let count = map.entry(key.clone()).or_default();
         let before = *count;
@@ -89,7 +91,7 @@ where
     }
 
     /// Forgets the failures of `key` (after a success).
-    pub fn reset(&self, key: &ObjectRef<K>) {
+    pub fn reset(&self, key: &T) {
         if let Ok(mut map) = self.0.lock() {
             map.remove(key);
         }
@@ -109,7 +111,7 @@ pub struct Context {
     /// The configuration.
     pub options: OperatorConfig,
     /// Backoff state of HelmRepositories.
-    pub repository_failures: FailureCounter<HelmRepository>,
+    pub repository_failures: FailureCounter<ObjectRef<HelmRepository>>,
     repositories: Store<HelmRepository>,
 }
 
@@ -183,16 +185,24 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     let client = kube_client(&config).await?;
     let metrics = Arc::new(Metrics::new());
     let readiness = Arc::new(Readiness::default());
-    let metrics_server = server::metrics_server(config.metrics_bind_address, metrics.clone()).await?;
-    let probe_server = server::probe_server(config.health_probe_bind_address, readiness.clone()).await?;
+    let metrics_server =
+        server::metrics_server(config.metrics_bind_address, metrics.clone()).await?;
+    let probe_server =
+        server::probe_server(config.health_probe_bind_address, readiness.clone()).await?;
     tokio::spawn(async move {
         if let Err(error) = metrics_server.await {
-            warn!(error = &error as &dyn std::error::Error, "metrics endpoint stopped");
+            warn!(
+                error = &error as &dyn std::error::Error,
+                "metrics endpoint stopped"
+            );
         }
     });
     tokio::spawn(async move {
         if let Err(error) = probe_server.await {
-            warn!(error = &error as &dyn std::error::Error, "probe endpoint stopped");
+            warn!(
+                error = &error as &dyn std::error::Error,
+                "probe endpoint stopped"
+            );
         }
     });
     readiness.set(true);
@@ -263,7 +273,11 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     let repository_controller = Controller::for_stream(repository_stream, repositories)
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown_signal())
-        .run(helm_repository::reconcile, helm_repository::error_policy, ctx)
+        .run(
+            helm_repository::reconcile,
+            helm_repository::error_policy,
+            ctx,
+        )
         .for_each(|_| futures::future::ready(()));
 
     match election {

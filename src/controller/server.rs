@@ -57,7 +57,10 @@ impl Readiness {
 async fn metrics(State(metrics): State<Arc<Metrics>>) -> (StatusCode, String) {
     match metrics.encode() {
         Ok(text) => (StatusCode::OK, text),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "encoding failed\n".to_owned()),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "encoding failed\n".to_owned(),
+        ),
     }
 }
 
