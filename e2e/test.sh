@@ -30,6 +30,8 @@ cluster_env=$(bash e2e/cluster.sh up)
 eval "$cluster_env"
 
 step "end-to-end tests"
+# Tests that run the operator as a process use this binary (e2e/src/operator.rs).
+cargo build --bin wheelhouse --locked
 cargo test -p wheelhouse-e2e --tests --locked
 
 step "done"
