@@ -15,6 +15,7 @@ pub mod events;
 pub mod helm_repository;
 pub mod leader;
 pub mod metrics;
+pub mod release_state;
 pub mod server;
 
 use std::collections::HashMap;
