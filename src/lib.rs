@@ -16,9 +16,12 @@
 //! - [`tls`]: the single TLS crypto provider (ring) shared by kube and reqwest.
 #![forbid(unsafe_code)]
 
+pub mod action;
+pub mod apply;
 pub mod chart;
 pub mod cli;
 pub mod codec;
+pub mod hooks;
 pub mod release;
 pub mod semver;
 pub mod telemetry;
