@@ -6,6 +6,9 @@
 //! the `helm` CLI keeps working on what it deployed.
 //!
 //! Module map (pure logic is kept apart from I/O):
+//! - [`action`]: release actions (install, upgrade, rollback, uninstall, test, unlock), as Helm's `pkg/action`.
+//! - [`apply`]: server-side apply in Helm's order, ownership, pruning, readiness waits.
+//! - [`hooks`]: chart hooks: ordering, delete policies, waiting for Jobs and Pods.
 //! - [`api`]: the `HelmRepository` and `HelmRelease` custom resources and their CRDs.
 //! - [`chart`]: chart loading, values, rendering and manifest sorting, as Helm 4 does (pure).
 //! - [`cli`]: subcommands for people and tests (`wheelhouse template`).
@@ -19,11 +22,14 @@
 //! - [`tls`]: the single TLS crypto provider (ring) shared by kube and reqwest.
 #![forbid(unsafe_code)]
 
+pub mod action;
 pub mod api;
+pub mod apply;
 pub mod chart;
 pub mod cli;
 pub mod codec;
 pub mod controller;
+pub mod hooks;
 pub mod release;
 pub mod repo;
 pub mod semver;

@@ -95,6 +95,16 @@ pub fn from_yaml(text: &str) -> Value {
     Value::Object(map)
 }
 
+/// One YAML document decoded as sigs.k8s.io/yaml `YAMLToJSON` then Go's `encoding/json`
+/// decode it (the path `kubectl`/Helm take when building objects from a manifest): go-yaml v2
+/// typing, every number an `f64`. `Ok(Value::Null)` for an empty document.
+///
+/// # Errors
+/// [`YamlError`] with Helm's text for malformed YAML.
+pub fn unmarshal_document(text: &str) -> Result<Value, YamlError> {
+    decode::unmarshal(text)
+}
+
 /// Helm's `fromYamlArray`: the first YAML document decoded into a list.
 ///
 /// Returns a `Value::Array`; on failure it holds only the error text (see [`from_yaml`]).
