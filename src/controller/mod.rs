@@ -12,11 +12,13 @@
 //! ```
 
 pub mod events;
+pub mod helm_release;
 pub mod helm_repository;
 pub mod leader;
 pub mod metrics;
 pub mod release_state;
 pub mod server;
+pub mod values;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,16 +26,19 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, Resource};
+use kube::{Client, Resource, ResourceExt};
 
 use tracing::{info, warn};
 
-use crate::api::{HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION};
+use crate::api::{HelmRelease, HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION};
+use crate::repo::ChartCache;
 use helm_repository::IndexStore;
 use leader::LeaderElection;
 use metrics::Metrics;
@@ -113,13 +118,28 @@ pub struct Context {
     pub options: OperatorConfig,
     /// Backoff state of HelmRepositories.
     pub repository_failures: FailureCounter<ObjectRef<HelmRepository>>,
-    repositories: Store<HelmRepository>,
+    /// Backoff state of HelmReleases.
+    pub release_failures: FailureCounter<ObjectRef<HelmRelease>>,
+    /// The client configuration, to derive impersonating clients from.
+    pub kube_config: kube::Config,
+    /// The shared chart archive cache (`None` when the cache directory is unusable: charts
+    /// are then downloaded every time).
+    pub chart_cache: Option<ChartCache>,
+    /// Watch cache of HelmRepositories.
+    pub repositories: Store<HelmRepository>,
+    /// Watch cache of HelmReleases (for `dependsOn`).
+    pub releases: Store<HelmRelease>,
 }
 
 impl Context {
     /// Whether the HelmRepository `key` still exists in the watch cache.
     pub fn repository_exists(&self, key: &ObjectRef<HelmRepository>) -> bool {
         self.repositories.get(key).is_some()
+    }
+
+    /// The HelmRepository `key` from the watch cache.
+    pub fn repository(&self, key: &ObjectRef<HelmRepository>) -> Option<Arc<HelmRepository>> {
+        self.repositories.get(key)
     }
 }
 
@@ -143,7 +163,7 @@ pub enum RunError {
     LeadershipLost,
 }
 
-async fn kube_client(config: &OperatorConfig) -> Result<Client, RunError> {
+async fn kube_config(config: &OperatorConfig) -> Result<kube::Config, RunError> {
     let kube_config = match &config.kubeconfig {
         Some(path) => {
             let kubeconfig = kube::config::Kubeconfig::read_from(path)
@@ -159,7 +179,7 @@ async fn kube_client(config: &OperatorConfig) -> Result<Client, RunError> {
             .await
             .map_err(|e| RunError::Config(Box::new(e)))?,
     };
-    Client::try_from(kube_config).map_err(RunError::Client)
+    Ok(kube_config)
 }
 
 /// Hash of what should trigger a reconcile: the generation (spec changes, not status writes)
@@ -183,7 +203,8 @@ fn reconcile_trigger<K: Resource>(object: &K) -> Option<u64> {
 /// # Errors
 /// [`RunError`] for configuration, endpoint, client or leader-election failures.
 pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
-    let client = kube_client(&config).await?;
+    let kube_config = kube_config(&config).await?;
+    let client = Client::try_from(kube_config.clone()).map_err(RunError::Client)?;
     let metrics = Arc::new(Metrics::new());
     let readiness = Arc::new(Readiness::default());
     let metrics_server =
@@ -243,23 +264,53 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         config.watch_namespaces.iter().cloned().map(Some).collect()
     };
 
-    let (repositories, repository_writer) = reflector::store::<HelmRepository>();
     let mut watcher_config = watcher::Config::default();
     if let Some(selector) = &config.watch_label_selector {
         watcher_config = watcher_config.labels(selector);
     }
-    let repository_stream = futures::stream::select_all(namespaces.iter().map(|namespace| {
-        let api: Api<HelmRepository> = match namespace {
-            Some(namespace) => Api::namespaced(client.clone(), namespace),
-            None => Api::all(client.clone()),
-        };
-        watcher(api, watcher_config.clone()).boxed()
-    }))
+    let apis = |namespace: &Option<String>| -> (Api<HelmRepository>, Api<HelmRelease>) {
+        match namespace {
+            Some(namespace) => (
+                Api::namespaced(client.clone(), namespace),
+                Api::namespaced(client.clone(), namespace),
+            ),
+            None => (Api::all(client.clone()), Api::all(client.clone())),
+        }
+    };
+
+    // HelmRepositories: reconciled when their generation or requestedAt changes.
+    let (repositories, repository_writer) = reflector::store::<HelmRepository>();
+    let repository_stream = futures::stream::select_all(
+        namespaces
+            .iter()
+            .map(|namespace| watcher(apis(namespace).0, watcher_config.clone()).boxed()),
+    )
     .default_backoff()
     .reflect(repository_writer)
-    .applied_objects()
-    .predicate_filter(reconcile_trigger, Default::default());
+    .applied_objects();
 
+    // HelmReleases: the same trigger; all their changes (status included) also wake the
+    // releases that depend on them.
+    let (releases, release_writer) = reflector::store::<HelmRelease>();
+    let release_events = futures::stream::select_all(
+        namespaces
+            .iter()
+            .map(|namespace| watcher(apis(namespace).1, watcher_config.clone()).boxed()),
+    )
+    .default_backoff()
+    .reflect(release_writer)
+    .applied_objects();
+    let (release_stream, dependency_stream) = split_stream(release_events);
+    let release_stream = release_stream.predicate_filter(reconcile_trigger, Default::default());
+
+    let chart_cache = match ChartCache::open(&config.chart_cache_dir, config.chart_cache_max_bytes)
+    {
+        Ok(cache) => Some(cache),
+        Err(error) => {
+            warn!(dir = %config.chart_cache_dir.display(), error = &error as &dyn std::error::Error, "chart cache unusable: charts are downloaded on every use");
+            None
+        }
+    };
     let concurrency = config.concurrent.max(1);
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -268,31 +319,146 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         indexes: IndexStore::default(),
         options: config,
         repository_failures: FailureCounter::default(),
+        release_failures: FailureCounter::default(),
+        kube_config,
+        chart_cache,
         repositories: repositories.clone(),
+        releases: releases.clone(),
     });
-    info!(concurrency, "starting the HelmRepository controller");
+
+    // Every HelmRepository change (status included: a new artifact) wakes its HelmReleases.
+    let (repository_stream, repository_changes) = split_stream(repository_stream);
+    let repository_stream =
+        repository_stream.predicate_filter(reconcile_trigger, Default::default());
+    let releases_for_sources = releases.clone();
+    let source_triggers = repository_changes.flat_map(move |repository| {
+        let key = (
+            repository.namespace().unwrap_or_default(),
+            repository.name_any(),
+        );
+        let dependents: Vec<ObjectRef<HelmRelease>> = releases_for_sources
+            .state()
+            .iter()
+            .filter(|hr| {
+                let source = &hr.spec.chart.spec.source_ref;
+                let namespace = source
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| hr.namespace().unwrap_or_default());
+                (namespace, source.name.clone()) == key
+            })
+            .map(|hr| ObjectRef::from_obj(hr.as_ref()))
+            .collect();
+        futures::stream::iter(dependents)
+    });
+    let releases_for_dependencies = releases.clone();
+    let dependency_triggers = dependency_stream.flat_map(move |changed| {
+        let key = (changed.namespace().unwrap_or_default(), changed.name_any());
+        let dependents: Vec<ObjectRef<HelmRelease>> = releases_for_dependencies
+            .state()
+            .iter()
+            .filter(|hr| {
+                hr.spec.depends_on.iter().any(|d| {
+                    (
+                        d.namespace
+                            .clone()
+                            .unwrap_or_else(|| hr.namespace().unwrap_or_default()),
+                        d.name.clone(),
+                    ) == key
+                })
+            })
+            .map(|hr| ObjectRef::from_obj(hr.as_ref()))
+            .collect();
+        futures::stream::iter(dependents)
+    });
+
+    // Helm release Secrets (label owner=helm), metadata only: a revision written by someone
+    // else (`helm upgrade`/`rollback` by hand) wakes the HelmRelease that owns the release.
+    let secret_config = watcher::Config::default().labels("owner=helm");
+    let releases_for_secrets = ctx.releases.clone();
+    let storage_triggers = futures::stream::select_all(namespaces.iter().map(|namespace| {
+        let api: Api<PartialObjectMeta<Secret>> = match namespace {
+            Some(namespace) => Api::namespaced(client.clone(), namespace),
+            None => Api::all(client.clone()),
+        };
+        watcher(api, secret_config.clone()).boxed()
+    }))
+    .default_backoff()
+    .touched_objects()
+    .filter_map(|secret| futures::future::ready(secret.ok()))
+    .flat_map(move |secret| {
+        let release = secret.labels().get("name").cloned().unwrap_or_default();
+        let namespace = secret.namespace().unwrap_or_default();
+        let owners: Vec<ObjectRef<HelmRelease>> = releases_for_secrets
+            .state()
+            .iter()
+            .filter(|hr| {
+                helm_release::release_name(hr) == release
+                    && hr
+                        .spec
+                        .storage_namespace
+                        .clone()
+                        .unwrap_or_else(|| hr.namespace().unwrap_or_default())
+                        == namespace
+            })
+            .map(|hr| ObjectRef::from_obj(hr.as_ref()))
+            .collect();
+        futures::stream::iter(owners)
+    });
+
+    info!(
+        concurrency,
+        "starting the HelmRepository and HelmRelease controllers"
+    );
     let repository_controller = Controller::for_stream(repository_stream, repositories)
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown_signal())
         .run(
             helm_repository::reconcile,
             helm_repository::error_policy,
-            ctx,
+            ctx.clone(),
         )
         .for_each(|_| futures::future::ready(()));
+    let release_controller = Controller::for_stream(release_stream, releases)
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .reconcile_on(source_triggers)
+        .reconcile_on(dependency_triggers)
+        .reconcile_on(storage_triggers)
+        .graceful_shutdown_on(shutdown_signal())
+        .run(helm_release::reconcile, helm_release::error_policy, ctx)
+        .for_each(|_| futures::future::ready(()));
+    let controllers = futures::future::join(repository_controller, release_controller);
 
     match election {
         Some(mut election) => {
             tokio::select! {
-                () = repository_controller => Ok(()),
+                _ = controllers => Ok(()),
                 lost = wait_until_lost(&mut election) => lost,
             }
         }
         None => {
-            repository_controller.await;
+            controllers.await;
             Ok(())
         }
     }
+}
+
+/// Tees a stream of watched objects: the first output is the stream itself, the second gets
+/// every item too (for triggering other objects). The second is unbounded; it is drained by
+/// the controller as fast as triggers are scheduled.
+fn split_stream<K: Clone + Send + Sync + 'static>(
+    stream: impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+) -> (
+    impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+    impl futures::Stream<Item = K> + Send + 'static,
+) {
+    let (sender, receiver) = futures::channel::mpsc::unbounded::<K>();
+    let main = stream.inspect(move |item| {
+        if let Ok(object) = item {
+            let _ = sender.unbounded_send(object.clone());
+        }
+    });
+    (main, receiver)
 }
 
 async fn wait_until_lost(election: &mut leader::Election) -> Result<(), RunError> {

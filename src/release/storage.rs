@@ -158,7 +158,7 @@ impl SecretStorage {
         if self.max_history > 0 {
             self.prune(&release.name, self.max_history - 1).await?;
         }
-        match self.api.create(&PostParams::default(), &secret).await {
+        match self.api.create(&write_params(), &secret).await {
             Ok(_) => Ok(()),
             Err(KubeError::Api(status)) if status.code == 409 => Err(StorageError::AlreadyExists {
                 name: release.name.clone(),
@@ -184,11 +184,7 @@ impl SecretStorage {
     pub async fn update(&self, release: &Release) -> Result<(), StorageError> {
         let secret = release_secret(release, SecretWrite::Update, (self.clock)())?;
         let key = secret_name(&release.name, release.revision);
-        match self
-            .api
-            .replace(&key, &PostParams::default(), &secret)
-            .await
-        {
+        match self.api.replace(&key, &write_params(), &secret).await {
             Ok(_) => Ok(()),
             Err(KubeError::Api(status)) if status.code == 404 => Err(StorageError::NotFound {
                 name: release.name.clone(),
@@ -351,5 +347,17 @@ impl SecretStorage {
                 }
             })
             .collect())
+    }
+}
+
+/// The field manager of every release Secret Wheelhouse writes; it tells the controller which
+/// `pending-*` records are its own (left by a crash) and which another client (`helm`) is
+/// still working on.
+pub const STORAGE_FIELD_MANAGER: &str = "wheelhouse";
+
+fn write_params() -> PostParams {
+    PostParams {
+        field_manager: Some(STORAGE_FIELD_MANAGER.to_owned()),
+        ..PostParams::default()
     }
 }

@@ -1,0 +1,1219 @@
+//! The HelmRelease controller: makes Helm's storage and the cluster match each HelmRelease.
+//!
+//! One reconcile: finalizer bookkeeping → suspend and `dependsOn` gates → source (the
+//! HelmRepository's parsed index) → chart version resolution → chart archive (cache, digest
+//! check) → values (`valuesFrom` + `values`) → then decide/act in a loop: read Helm's storage,
+//! [`release_state::next_action`] names one action, the action runs, until in sync, stalled,
+//! or an action fails without a remediation to follow. Every transition is recorded in status
+//! conditions and as one Event. Deletion uninstalls through the finalizer.
+//!
+//! Behaviour follows Flux helm-controller (`internal/reconcile/atomic_release.go`,
+//! `internal/controller/helmrelease_controller.go`) where it is the same; see README for the
+//! differences.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Client, Resource, ResourceExt};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use super::helm_repository::error_chain;
+use super::metrics::{ActionLabels, ControllerName, StatusLabels};
+use super::release_state::{self, Desired, NextAction, StallReason, StoredRelease};
+use super::values::{self, ValuesError};
+use super::{Context, FIELD_MANAGER, events};
+use crate::action::{
+    self, ActionError, ChartInput, InstallOptions, Outcome, Releaser, RollbackOptions, TestOptions,
+    UninstallOptions, UnlockOptions, UpgradeOptions,
+};
+use crate::api::condition::{self, ConditionUpdate};
+use crate::api::helm_release::{
+    CrdPolicy, DEFAULT_CHART_VERSION, DEFAULT_INTERVAL, DEFAULT_MAX_HISTORY, DEFAULT_TIMEOUT,
+    FINALIZER, HelmReleaseStatus, RemediationStrategy, Snapshot, ValuesKind,
+};
+use crate::api::{HelmRelease, HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION, duration};
+use crate::release::ReleaseStatus;
+use crate::release::model::Release;
+use crate::release::storage::STORAGE_FIELD_MANAGER;
+
+/// Helm's longest release name.
+pub const MAX_RELEASE_NAME_LENGTH: usize = 53;
+/// Decide/act rounds per reconcile (install → fail → uninstall → install ... is bounded).
+const MAX_ROUNDS: usize = 6;
+/// How soon a release waiting on a source or dependency is looked at again (the watches
+/// usually trigger it earlier).
+const WAITING_REQUEUE: Duration = Duration::from_secs(30);
+
+/// Why a HelmRelease reconcile failed. `reason()` feeds the condition, Event and metric.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// The spec cannot work as written (retrying will not help).
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+    /// A dependency is not Ready yet.
+    #[error("dependency {0} is not ready")]
+    DependencyNotReady(String),
+    /// The HelmRepository is missing or not Ready.
+    #[error("{0}")]
+    SourceNotReady(String),
+    /// A cross-namespace source reference was refused.
+    #[error("cross-namespace references are not allowed: {0}")]
+    CrossNamespaceRef(String),
+    /// No chart version satisfies the constraint (or the chart is unknown).
+    #[error("chart resolution failed")]
+    Resolve(#[source] crate::repo::index::ResolveError),
+    /// The chart archive could not be fetched or failed its checks.
+    #[error("chart download failed")]
+    Fetch(#[source] crate::repo::http::FetchError),
+    /// Provenance verification is asked for but this build cannot do it.
+    #[error("{0}")]
+    Verification(String),
+    /// The archive is not a loadable chart.
+    #[error("chart archive could not be loaded")]
+    Load(#[source] crate::chart::load::LoadError),
+    /// Values could not be composed.
+    #[error("values")]
+    Values(#[source] ValuesError),
+    /// Reading a ConfigMap/Secret/namespace failed.
+    #[error("{what}")]
+    Read {
+        /// What was being read.
+        what: String,
+        /// The API error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The impersonating client could not be built.
+    #[error("cannot impersonate service account {0}")]
+    Impersonation(String, #[source] kube::Error),
+    /// A release action failed.
+    #[error("{action} failed")]
+    Action {
+        /// The action.
+        action: &'static str,
+        /// Its error.
+        #[source]
+        source: ActionError,
+    },
+    /// Retries are exhausted; waiting for a spec change.
+    #[error("{0}")]
+    Stalled(String),
+    /// Writing status failed.
+    #[error("cannot update status")]
+    Status(#[source] kube::Error),
+    /// The finalizer could not be added or removed.
+    #[error("finalizer")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<ReleaseError>>),
+}
+
+impl ReleaseError {
+    /// PascalCase reason for conditions, Events and the reconcile metric (a fixed set).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ReleaseError::InvalidSpec(_) => "InvalidSpec",
+            ReleaseError::DependencyNotReady(_) => "DependencyNotReady",
+            ReleaseError::SourceNotReady(_) => "SourceNotReady",
+            ReleaseError::CrossNamespaceRef(_) => "AccessDenied",
+            ReleaseError::Resolve(_) => "ChartNotFound",
+            ReleaseError::Fetch(error) => error.reason(),
+            ReleaseError::Verification(_) => "VerificationFailed",
+            ReleaseError::Load(_) => "InvalidChart",
+            ReleaseError::Values(_) => "InitFailed",
+            ReleaseError::Read { .. } => "InitFailed",
+            ReleaseError::Impersonation(..) => "ImpersonationFailed",
+            ReleaseError::Action { source, .. } => source.reason(),
+            ReleaseError::Stalled(_) => "RetriesExceeded",
+            ReleaseError::Status(_) => "StatusUpdateFailed",
+            ReleaseError::Finalizer(_) => "FinalizerFailed",
+        }
+    }
+}
+
+fn now() -> Time {
+    Time(k8s_openapi::jiff::Timestamp::now())
+}
+
+/// The Helm release name of a HelmRelease: `spec.releaseName`, else
+/// `[<targetNamespace>-]<name>`; past 53 characters, the first 40 followed by `-` and 12 hex
+/// digits of its SHA-256 (Flux's `release.ShortenName`).
+pub fn release_name(hr: &HelmRelease) -> String {
+    if let Some(name) = &hr.spec.release_name {
+        return name.clone();
+    }
+    let name = match &hr.spec.target_namespace {
+        Some(target) => format!("{target}-{}", hr.name_any()),
+        None => hr.name_any(),
+    };
+    if name.len() <= MAX_RELEASE_NAME_LENGTH {
+        return name;
+    }
+    let hash = format!("{:x}", Sha256::digest(name.as_bytes()));
+    format!("{}-{}", &name[..40], &hash[..12])
+}
+
+fn target_namespace(hr: &HelmRelease) -> String {
+    hr.spec
+        .target_namespace
+        .clone()
+        .unwrap_or_else(|| hr.namespace().unwrap_or_default())
+}
+
+fn storage_namespace(hr: &HelmRelease) -> String {
+    hr.spec
+        .storage_namespace
+        .clone()
+        .unwrap_or_else(|| hr.namespace().unwrap_or_default())
+}
+
+fn spec_duration(
+    value: Option<&str>,
+    default: &str,
+    field: &str,
+) -> Result<Duration, ReleaseError> {
+    duration::parse(value.unwrap_or(default))
+        .map_err(|e| ReleaseError::InvalidSpec(format!("spec.{field}: {e}")))
+}
+
+/// `sha256:<hex>` of a stored release record (its JSON), as recorded in `status.history`.
+pub fn record_digest(release: &Release) -> String {
+    let bytes = serde_json::to_vec(release).unwrap_or_default();
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+/// Reconciles one HelmRelease (kube-runtime `Controller` callback).
+///
+/// # Errors
+/// Errors are returned after being recorded in status, so `error_policy` retries them with
+/// backoff.
+pub async fn reconcile(hr: Arc<HelmRelease>, ctx: Arc<Context>) -> Result<Action, ReleaseError> {
+    let started = Instant::now();
+    let namespace = hr.namespace().unwrap_or_default();
+    let api: Api<HelmRelease> = Api::namespaced(ctx.client.clone(), &namespace);
+    let result = finalizer(&api, FINALIZER, hr, |event| async {
+        match event {
+            FinalizerEvent::Apply(hr) => apply(hr, &ctx).await,
+            FinalizerEvent::Cleanup(hr) => cleanup(hr, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|error| match error {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => ReleaseError::Finalizer(Box::new(other)),
+    });
+    ctx.metrics.observe_reconcile(
+        ControllerName::helmrelease,
+        started,
+        result.as_ref().map(|_| ()).map_err(ReleaseError::reason),
+    );
+    result
+}
+
+/// Backoff for failed reconciles: 5 s doubling per consecutive failure, capped at 5 minutes.
+pub fn error_policy(hr: Arc<HelmRelease>, error: &ReleaseError, ctx: Arc<Context>) -> Action {
+    let key = ObjectRef::from_obj(hr.as_ref());
+    let failures = ctx.release_failures.bump(&key);
+    let delay = Duration::from_secs(5)
+        .saturating_mul(1 << failures.min(10))
+        .min(Duration::from_secs(300));
+    warn!(
+        helmrelease = %hr.name_any(),
+        namespace = hr.namespace().unwrap_or_default(),
+        reason = error.reason(),
+        retry_in = ?delay,
+        error = %error_chain(error),
+        "reconcile failed"
+    );
+    Action::requeue(delay)
+}
+
+/// Status being built during one reconcile, with the Events it owes.
+struct StatusWriter<'a> {
+    hr: &'a HelmRelease,
+    api: Api<HelmRelease>,
+    status: HelmReleaseStatus,
+    ctx: &'a Context,
+}
+
+impl StatusWriter<'_> {
+    fn set(&mut self, type_: &str, status: &str, reason: &str, message: &str) -> bool {
+        condition::set_condition(
+            &mut self.status.conditions,
+            &ConditionUpdate {
+                type_,
+                status,
+                reason,
+                message,
+            },
+            self.hr.meta().generation,
+            &now(),
+        )
+    }
+
+    /// Sets Ready (and publishes one Event if it is a transition).
+    async fn ready(&mut self, ok: bool, reason: &str, message: &str) {
+        let changed = self.set(
+            condition::READY,
+            if ok {
+                condition::TRUE
+            } else {
+                condition::FALSE
+            },
+            reason,
+            message,
+        );
+        if changed {
+            events::publish(
+                &self.ctx.recorder,
+                self.hr,
+                !ok,
+                reason,
+                message,
+                "Reconcile",
+            )
+            .await;
+        }
+    }
+
+    async fn write(&mut self) -> Result<(), ReleaseError> {
+        self.status.observed_generation = self.hr.meta().generation;
+        if self.hr.status.as_ref() == Some(&self.status) {
+            return Ok(());
+        }
+        let patch = json!({
+            "apiVersion": "helm.wheelhouse.dev/v1",
+            "kind": "HelmRelease",
+            "status": self.status,
+        });
+        self.api
+            .patch_status(
+                &self.hr.name_any(),
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .map(|_| ())
+            .map_err(ReleaseError::Status)
+    }
+
+    /// Records a failure that stops this reconcile: Ready=False, Event, status written.
+    async fn fail(&mut self, error: ReleaseError) -> Result<Action, ReleaseError> {
+        let message = error_chain(&error);
+        condition::remove_condition(&mut self.status.conditions, condition::RECONCILING);
+        self.ready(false, error.reason(), &message).await;
+        self.status.failures = Some(self.status.failures.unwrap_or(0) + 1);
+        self.write().await?;
+        Err(error)
+    }
+}
+
+async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseError> {
+    let namespace = hr.namespace().unwrap_or_default();
+    let api: Api<HelmRelease> = Api::namespaced(ctx.client.clone(), &namespace);
+    let mut writer = StatusWriter {
+        hr: &hr,
+        api,
+        status: hr.status.clone().unwrap_or_default(),
+        ctx,
+    };
+    if let Some(requested) = hr.annotations().get(RECONCILE_REQUESTED_AT_ANNOTATION) {
+        writer.status.last_handled_reconcile_at = Some(requested.clone());
+    }
+    if hr.spec.suspend == Some(true) {
+        info!(helmrelease = %hr.name_any(), namespace, "suspended: leaving the release alone");
+        return Ok(Action::await_change());
+    }
+    let interval = match spec_duration(hr.spec.interval.as_deref(), DEFAULT_INTERVAL, "interval")
+        .and_then(|i| {
+            spec_duration(hr.spec.timeout.as_deref(), DEFAULT_TIMEOUT, "timeout").map(|t| (i, t))
+        }) {
+        Ok(pair) => pair,
+        Err(error) => {
+            let message = error_chain(&error);
+            writer.set(
+                condition::STALLED,
+                condition::TRUE,
+                error.reason(),
+                &message,
+            );
+            writer.ready(false, error.reason(), &message).await;
+            writer.write().await?;
+            return Ok(Action::await_change());
+        }
+    };
+    let (interval, timeout) = interval;
+
+    // dependsOn: every dependency Ready for its current generation.
+    for dependency in &hr.spec.depends_on {
+        let dep_namespace = dependency
+            .namespace
+            .clone()
+            .unwrap_or_else(|| namespace.clone());
+        let key = ObjectRef::<HelmRelease>::new(&dependency.name).within(&dep_namespace);
+        let ready = ctx.releases.get(&key).is_some_and(|dep| {
+            dep.status.as_ref().is_some_and(|s| {
+                condition::is_true(&s.conditions, condition::READY)
+                    && s.observed_generation == dep.meta().generation
+            })
+        });
+        if !ready {
+            let error =
+                ReleaseError::DependencyNotReady(format!("{dep_namespace}/{}", dependency.name));
+            let message = error_chain(&error);
+            writer.ready(false, error.reason(), &message).await;
+            writer.write().await?;
+            info!(helmrelease = %hr.name_any(), namespace, dependency = %dependency.name, "waiting for dependency");
+            return Ok(Action::requeue(WAITING_REQUEUE));
+        }
+    }
+
+    let chart = match prepare_chart(&hr, ctx).await {
+        Ok(chart) => chart,
+        Err(error @ (ReleaseError::SourceNotReady(_) | ReleaseError::Resolve(_))) => {
+            let message = error_chain(&error);
+            writer.ready(false, error.reason(), &message).await;
+            writer.write().await?;
+            return Ok(Action::requeue(WAITING_REQUEUE));
+        }
+        Err(error @ ReleaseError::CrossNamespaceRef(_)) => {
+            let message = error_chain(&error);
+            writer.set(
+                condition::STALLED,
+                condition::TRUE,
+                error.reason(),
+                &message,
+            );
+            writer.ready(false, error.reason(), &message).await;
+            writer.write().await?;
+            return Ok(Action::await_change());
+        }
+        Err(error) => return writer.fail(error).await,
+    };
+    let values = match compose_values(&hr, ctx).await {
+        Ok(values) => values,
+        Err(error) => return writer.fail(error).await,
+    };
+    let values_checksum = values::checksum(&values);
+
+    // A new desired state resets the failure counters (Flux: on spec or chart change).
+    let attempted_version = writer.status.last_attempted_revision.clone();
+    let attempted_checksum = writer.status.last_attempted_values_checksum.clone();
+    if attempted_version.as_deref() != Some(chart.version.as_str())
+        || attempted_checksum.as_deref() != Some(values_checksum.as_str())
+        || writer.status.observed_generation != hr.meta().generation
+    {
+        writer.status.install_failures = None;
+        writer.status.upgrade_failures = None;
+        condition::remove_condition(&mut writer.status.conditions, condition::STALLED);
+    }
+
+    let client = match release_client(&hr, ctx).await {
+        Ok(client) => client,
+        Err(error) => return writer.fail(error).await,
+    };
+    let max_history =
+        usize::try_from(hr.spec.max_history.unwrap_or(DEFAULT_MAX_HISTORY)).unwrap_or(0);
+    let releaser = Releaser::new(client.clone(), &storage_namespace(&hr), max_history);
+    let name = release_name(&hr);
+    writer.status.storage_namespace = Some(storage_namespace(&hr));
+
+    let mut last_error: Option<ReleaseError> = None;
+    for round in 0..MAX_ROUNDS {
+        let history = match releaser.storage.history(&name).await {
+            Ok(history) => history,
+            Err(source) => {
+                return writer
+                    .fail(ReleaseError::Action {
+                        action: "read release history",
+                        source: ActionError::Storage(source),
+                    })
+                    .await;
+            }
+        };
+        if round > 0 {
+            // What the previous round wrote is ours: record it before comparing digests.
+            update_history(&mut writer.status, &history, max_history);
+        }
+        let stored = stored_release(&history);
+        let desired = desired_state(
+            &hr,
+            &writer.status,
+            &chart,
+            &values_checksum,
+            stored.as_ref(),
+        );
+        let next = release_state::next_action(stored.as_ref(), &desired);
+        info!(helmrelease = %hr.name_any(), namespace, release = %name, revision = stored.as_ref().map(|s| s.revision), next = ?next, "decided");
+        if let NextAction::None = next {
+            update_history(&mut writer.status, &history, max_history);
+            break;
+        }
+        if let NextAction::Stalled(reason) = next {
+            let message = match reason {
+                StallReason::InstallRetriesExhausted => format!(
+                    "install retries exhausted ({} failures); change the spec to try again",
+                    writer.status.install_failures.unwrap_or(0)
+                ),
+                StallReason::UpgradeRetriesExhausted => format!(
+                    "upgrade retries exhausted ({} failures); change the spec to try again",
+                    writer.status.upgrade_failures.unwrap_or(0)
+                ),
+            };
+            update_history(&mut writer.status, &history, max_history);
+            writer.set(
+                condition::STALLED,
+                condition::TRUE,
+                "RetriesExceeded",
+                &message,
+            );
+            condition::remove_condition(&mut writer.status.conditions, condition::RECONCILING);
+            let detail = last_error
+                .as_ref()
+                .map(|e| format!("{message}: last error: {}", error_chain(e)));
+            writer
+                .ready(
+                    false,
+                    "RetriesExceeded",
+                    detail.as_deref().unwrap_or(&message),
+                )
+                .await;
+            writer.write().await?;
+            return Ok(Action::await_change());
+        }
+        if let (NextAction::Unlock, Some(stored)) = (next, stored.as_ref()) {
+            // Only unlock what is stale: a record Wheelhouse wrote (no other reconcile of this
+            // HelmRelease runs now), or another client's record older than the timeout.
+            if let Some(wait) = foreign_lock_wait(
+                &client,
+                &storage_namespace(&hr),
+                &name,
+                stored.revision,
+                timeout,
+            )
+            .await
+            {
+                let message = format!(
+                    "release {name} revision {} is {} by another client; waiting up to {wait:?} before unlocking it",
+                    stored.revision, stored.status
+                );
+                writer.set(
+                    condition::RECONCILING,
+                    condition::TRUE,
+                    "ReleasePending",
+                    &message,
+                );
+                writer.ready(false, "ReleasePending", &message).await;
+                writer.write().await?;
+                return Ok(Action::requeue(wait.max(Duration::from_secs(5))));
+            }
+        }
+        if writer.set(
+            condition::RECONCILING,
+            condition::TRUE,
+            "Progressing",
+            &format!("running {next:?}"),
+        ) {
+            writer.write().await?;
+        }
+        let started = Instant::now();
+        let result = act(
+            next, &hr, &releaser, &chart, &values, &name, timeout, &history,
+        )
+        .await;
+        let (kind, success) = match &result {
+            Ok(outcome) => (outcome.action.as_str(), true),
+            Err(ReleaseError::Action { action, .. }) => (*action, false),
+            Err(_) => ("other", false),
+        };
+        let labels = ActionLabels {
+            action: kind,
+            result: if success { "success" } else { "failure" },
+        };
+        ctx.metrics.actions.get_or_create(&labels).inc();
+        ctx.metrics
+            .action_duration
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+        match result {
+            Ok(outcome) => {
+                record_outcome(&mut writer, &outcome, next).await;
+                if matches!(next, NextAction::Install | NextAction::Upgrade(_)) {
+                    writer.status.last_attempted_revision = Some(chart.version.clone());
+                    writer.status.last_attempted_values_checksum = Some(values_checksum.clone());
+                    writer.status.last_attempted_release_action = Some(kind.to_owned());
+                }
+            }
+            Err(error) => {
+                let message = error_chain(&error);
+                warn!(helmrelease = %hr.name_any(), namespace, release = %name, action = kind, reason = error.reason(), error = %message, "release action failed");
+                match next {
+                    NextAction::Install => {
+                        writer.status.install_failures =
+                            Some(writer.status.install_failures.unwrap_or(0) + 1);
+                        writer.set(
+                            condition::RELEASED,
+                            condition::FALSE,
+                            "InstallFailed",
+                            &message,
+                        );
+                    }
+                    NextAction::Upgrade(_) => {
+                        writer.status.upgrade_failures =
+                            Some(writer.status.upgrade_failures.unwrap_or(0) + 1);
+                        writer.set(
+                            condition::RELEASED,
+                            condition::FALSE,
+                            "UpgradeFailed",
+                            &message,
+                        );
+                    }
+                    NextAction::Rollback => {
+                        writer.set(
+                            condition::REMEDIATED,
+                            condition::FALSE,
+                            "RollbackFailed",
+                            &message,
+                        );
+                    }
+                    NextAction::Uninstall => {
+                        writer.set(
+                            condition::REMEDIATED,
+                            condition::FALSE,
+                            "UninstallFailed",
+                            &message,
+                        );
+                    }
+                    NextAction::Test => {
+                        writer.set(
+                            condition::TEST_SUCCESS,
+                            condition::FALSE,
+                            "TestFailed",
+                            &message,
+                        );
+                        if let Some(first) = writer.status.history.first_mut() {
+                            first.test_result = Some("Failed".to_owned());
+                        }
+                        if hr.spec.test.as_ref().and_then(|t| t.ignore_failures) == Some(true) {
+                            last_error = None;
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+                events::publish(
+                    &ctx.recorder,
+                    hr.as_ref(),
+                    true,
+                    error.reason(),
+                    &message,
+                    kind,
+                )
+                .await;
+                if matches!(next, NextAction::Install | NextAction::Upgrade(_)) {
+                    writer.status.last_attempted_revision = Some(chart.version.clone());
+                    writer.status.last_attempted_values_checksum = Some(values_checksum.clone());
+                    writer.status.last_attempted_release_action = Some(kind.to_owned());
+                }
+                // Go round again only when remediation may follow; otherwise report.
+                let remediable = matches!(next, NextAction::Install | NextAction::Upgrade(_))
+                    && matches!(
+                        error,
+                        ReleaseError::Action {
+                            source: ActionError::Failed { .. },
+                            ..
+                        }
+                    );
+                last_error = Some(error);
+                if !remediable {
+                    break;
+                }
+            }
+        }
+    }
+
+    // Summarise: history from storage, then Ready.
+    if let Ok(history) = releaser.storage.history(&name).await {
+        update_history(&mut writer.status, &history, max_history);
+        let status_label = history
+            .iter()
+            .max_by_key(|r| r.revision)
+            .map(|r| r.info.status.as_str())
+            .unwrap_or("unknown");
+        ctx.metrics
+            .releases
+            .get_or_create(&StatusLabels {
+                status: status_label,
+            })
+            .set(1);
+    }
+    condition::remove_condition(&mut writer.status.conditions, condition::RECONCILING);
+    match last_error {
+        Some(error) => writer.fail(error).await,
+        None => {
+            let latest = writer.status.history.first().cloned();
+            let message = latest
+                .as_ref()
+                .map(|s| {
+                    format!(
+                        "Helm {} succeeded for release {}/{}.v{} with chart {}@{}",
+                        writer
+                            .status
+                            .last_attempted_release_action
+                            .as_deref()
+                            .unwrap_or("install"),
+                        s.namespace,
+                        s.name,
+                        s.revision,
+                        s.chart_name,
+                        s.chart_version
+                    )
+                })
+                .unwrap_or_else(|| "release in sync".to_owned());
+            writer.ready(true, "Succeeded", &message).await;
+            writer.status.failures = None;
+            writer.write().await?;
+            ctx.release_failures
+                .reset(&ObjectRef::from_obj(hr.as_ref()));
+            Ok(Action::requeue(interval))
+        }
+    }
+}
+
+/// For a `pending-*` revision written by another client (not [`STORAGE_FIELD_MANAGER`]) and
+/// younger than `timeout`: how long until it counts as stale. `None`: unlock now.
+async fn foreign_lock_wait(
+    client: &Client,
+    storage_namespace: &str,
+    release: &str,
+    revision: u32,
+    timeout: Duration,
+) -> Option<Duration> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), storage_namespace);
+    let secret = secrets
+        .get_opt(&format!("sh.helm.release.v1.{release}.v{revision}"))
+        .await
+        .ok()
+        .flatten()?;
+    let ours = secret
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .any(|entry| entry.manager.as_deref() == Some(STORAGE_FIELD_MANAGER));
+    if ours {
+        return None;
+    }
+    let written = secret
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|entry| entry.time.as_ref())
+        .map(|t| t.0)
+        .max()
+        .or(secret.metadata.creation_timestamp.as_ref().map(|t| t.0))?;
+    let age = k8s_openapi::jiff::Timestamp::now().duration_since(written);
+    let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
+    timeout.checked_sub(age)
+}
+
+/// A chart ready to release.
+struct PreparedChart {
+    chart: crate::chart::model::Chart,
+    version: String,
+}
+
+async fn prepare_chart(hr: &HelmRelease, ctx: &Context) -> Result<PreparedChart, ReleaseError> {
+    let namespace = hr.namespace().unwrap_or_default();
+    let spec = &hr.spec.chart.spec;
+    let source_namespace = spec
+        .source_ref
+        .namespace
+        .clone()
+        .unwrap_or_else(|| namespace.clone());
+    if source_namespace != namespace && ctx.options.no_cross_namespace_refs {
+        return Err(ReleaseError::CrossNamespaceRef(format!(
+            "HelmRepository {source_namespace}/{} is outside the HelmRelease's namespace {namespace} (--no-cross-namespace-refs)",
+            spec.source_ref.name
+        )));
+    }
+    let key = ObjectRef::<HelmRepository>::new(&spec.source_ref.name).within(&source_namespace);
+    let Some(repository) = ctx.repository(&key) else {
+        return Err(ReleaseError::SourceNotReady(format!(
+            "HelmRepository {source_namespace}/{} not found",
+            spec.source_ref.name
+        )));
+    };
+    if repository.spec.type_ == Some(crate::api::helm_repository::RepositoryType::Oci) {
+        return Err(ReleaseError::InvalidSpec(format!(
+            "HelmRepository {source_namespace}/{} is an OCI registry; HelmReleases from OCI sources are not supported yet",
+            spec.source_ref.name
+        )));
+    }
+    let Some(stored) = ctx.indexes.get(&key) else {
+        return Err(ReleaseError::SourceNotReady(format!(
+            "HelmRepository {source_namespace}/{} has no index yet",
+            spec.source_ref.name
+        )));
+    };
+    let constraint = spec.version.as_deref().unwrap_or(DEFAULT_CHART_VERSION);
+    let version = stored
+        .index
+        .resolve(&spec.chart, constraint)
+        .map_err(ReleaseError::Resolve)?
+        .clone();
+    if spec.verify.is_some() {
+        return Err(ReleaseError::Verification(
+            "spec.chart.spec.verify: provenance verification is not available in this build"
+                .to_owned(),
+        ));
+    }
+    let client =
+        crate::repo::RepositoryClient::new(stored.options.clone()).map_err(ReleaseError::Fetch)?;
+    let fetched =
+        crate::repo::fetch_chart(&client, ctx.chart_cache.as_ref(), &spec.chart, &version)
+            .await
+            .map_err(ReleaseError::Fetch)?;
+    let chart =
+        crate::chart::load::load_archive(&fetched.data, &crate::chart::load::Limits::default())
+            .map_err(ReleaseError::Load)?;
+    Ok(PreparedChart {
+        chart,
+        version: version.version.to_string(),
+    })
+}
+
+async fn compose_values(
+    hr: &HelmRelease,
+    ctx: &Context,
+) -> Result<Map<String, Value>, ReleaseError> {
+    let namespace = hr.namespace().unwrap_or_default();
+    let mut sources: BTreeMap<(bool, String), values::SourceData> = BTreeMap::new();
+    for reference in &hr.spec.values_from {
+        let is_secret = reference.kind == ValuesKind::Secret;
+        if sources.contains_key(&(is_secret, reference.name.clone())) {
+            continue;
+        }
+        let data = if is_secret {
+            Api::<Secret>::namespaced(ctx.client.clone(), &namespace)
+                .get_opt(&reference.name)
+                .await
+                .map_err(|source| ReleaseError::Read {
+                    what: format!("reading Secret {}", reference.name),
+                    source,
+                })?
+                .map(|s| {
+                    s.data
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.0))
+                        .collect()
+                })
+        } else {
+            Api::<ConfigMap>::namespaced(ctx.client.clone(), &namespace)
+                .get_opt(&reference.name)
+                .await
+                .map_err(|source| ReleaseError::Read {
+                    what: format!("reading ConfigMap {}", reference.name),
+                    source,
+                })?
+                .map(|c| {
+                    let mut data: BTreeMap<String, Vec<u8>> = c
+                        .data
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.into_bytes()))
+                        .collect();
+                    data.extend(
+                        c.binary_data
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(k, v)| (k, v.0)),
+                    );
+                    data
+                })
+        };
+        sources.insert((is_secret, reference.name.clone()), data);
+    }
+    values::compose(
+        &hr.spec.values_from,
+        hr.spec.values.as_ref(),
+        |kind, name| {
+            sources
+                .get(&(kind == ValuesKind::Secret, name.to_owned()))
+                .cloned()
+                .flatten()
+        },
+    )
+    .map_err(ReleaseError::Values)
+}
+
+/// The client release actions use: impersonating `spec.serviceAccountName` (or the
+/// `--default-service-account`) in the HelmRelease's namespace, else the operator's own.
+async fn release_client(hr: &HelmRelease, ctx: &Context) -> Result<Client, ReleaseError> {
+    let account = hr
+        .spec
+        .service_account_name
+        .clone()
+        .or_else(|| ctx.options.default_service_account.clone());
+    let Some(account) = account else {
+        return Ok(ctx.client.clone());
+    };
+    let namespace = hr.namespace().unwrap_or_default();
+    let mut config = ctx.kube_config.clone();
+    config.auth_info.impersonate = Some(format!("system:serviceaccount:{namespace}:{account}"));
+    config.auth_info.impersonate_groups = Some(vec![
+        "system:serviceaccounts".to_owned(),
+        format!("system:serviceaccounts:{namespace}"),
+        "system:authenticated".to_owned(),
+    ]);
+    Client::try_from(config)
+        .map_err(|e| ReleaseError::Impersonation(format!("{namespace}/{account}"), e))
+}
+
+fn stored_release(history: &[Release]) -> Option<StoredRelease> {
+    let latest = history.iter().max_by_key(|r| r.revision)?;
+    let metadata = latest.chart.as_ref().and_then(|c| c.metadata.as_ref());
+    Some(StoredRelease {
+        revision: latest.revision,
+        status: latest.info.status.as_str().to_owned(),
+        chart_name: metadata.map(|m| m.name.clone()).unwrap_or_default(),
+        chart_version: metadata.map(|m| m.version.clone()).unwrap_or_default(),
+        config_digest: values::checksum(&latest.config),
+        digest: record_digest(latest),
+        has_rollback_target: history.iter().any(|r| {
+            r.revision < latest.revision
+                && matches!(
+                    r.info.status,
+                    ReleaseStatus::Deployed | ReleaseStatus::Superseded
+                )
+        }),
+    })
+}
+
+fn desired_state(
+    hr: &HelmRelease,
+    status: &HelmReleaseStatus,
+    chart: &PreparedChart,
+    values_checksum: &str,
+    stored: Option<&StoredRelease>,
+) -> Desired {
+    let latest_snapshot = status.history.first();
+    Desired {
+        chart_name: chart.chart.metadata.name.clone(),
+        chart_version: chart.version.clone(),
+        config_digest: values_checksum.to_owned(),
+        recorded_digest: latest_snapshot
+            .filter(|s| {
+                stored.is_some_and(|st| {
+                    st.revision as i32 == s.revision || s.revision < st.revision as i32
+                })
+            })
+            .map(|s| s.digest.clone()),
+        install_failures: status.install_failures.unwrap_or(0),
+        upgrade_failures: status.upgrade_failures.unwrap_or(0),
+        install_retries: hr
+            .spec
+            .install
+            .as_ref()
+            .and_then(|i| i.remediation.as_ref())
+            .and_then(|r| r.retries)
+            .unwrap_or(0),
+        upgrade_retries: hr
+            .spec
+            .upgrade
+            .as_ref()
+            .and_then(|u| u.remediation.as_ref())
+            .and_then(|r| r.retries)
+            .unwrap_or(0),
+        remediate_by_uninstall: hr
+            .spec
+            .upgrade
+            .as_ref()
+            .and_then(|u| u.remediation.as_ref())
+            .and_then(|r| r.strategy)
+            == Some(RemediationStrategy::Uninstall),
+        test_enabled: hr.spec.test.as_ref().and_then(|t| t.enable) == Some(true),
+        tested: latest_snapshot.is_some_and(|s| {
+            s.test_result.is_some() && stored.is_some_and(|st| st.revision as i32 == s.revision)
+        }),
+        correct_drift: false,
+    }
+}
+
+fn crd_policy(
+    policy: Option<CrdPolicy>,
+    default: crate::apply::CrdPolicy,
+) -> crate::apply::CrdPolicy {
+    match policy {
+        None => default,
+        Some(CrdPolicy::Skip) => crate::apply::CrdPolicy::Skip,
+        Some(CrdPolicy::Create) => crate::apply::CrdPolicy::Create,
+        Some(CrdPolicy::CreateReplace) => crate::apply::CrdPolicy::CreateReplace,
+    }
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site; the arguments are the reconcile's state"
+)]
+async fn act(
+    next: NextAction,
+    hr: &HelmRelease,
+    releaser: &Releaser,
+    chart: &PreparedChart,
+    values: &Map<String, Value>,
+    name: &str,
+    timeout: Duration,
+    history: &[Release],
+) -> Result<Outcome, ReleaseError> {
+    let input = ChartInput {
+        chart: &chart.chart,
+        values,
+    };
+    let wrap =
+        |action: &'static str| move |source: ActionError| ReleaseError::Action { action, source };
+    match next {
+        NextAction::Install => {
+            let install = hr.spec.install.clone().unwrap_or_default();
+            let mut options = InstallOptions::new(name, &target_namespace(hr));
+            options.create_namespace = install.create_namespace == Some(true);
+            options.crds = crd_policy(install.crds, crate::apply::CrdPolicy::Create);
+            options.disable_hooks = install.disable_hooks == Some(true);
+            options.wait = install.disable_wait != Some(true);
+            options.timeout = timeout;
+            action::install(releaser, input, &options)
+                .await
+                .map_err(wrap("install"))
+        }
+        NextAction::Upgrade(_) => {
+            let upgrade = hr.spec.upgrade.clone().unwrap_or_default();
+            let mut options = UpgradeOptions::new(name);
+            options.crds = crd_policy(upgrade.crds, crate::apply::CrdPolicy::Skip);
+            options.disable_hooks = upgrade.disable_hooks == Some(true);
+            options.wait = upgrade.disable_wait != Some(true);
+            options.timeout = timeout;
+            options.cleanup_on_fail = upgrade.cleanup_on_fail == Some(true);
+            action::upgrade(releaser, input, &options)
+                .await
+                .map_err(wrap("upgrade"))
+        }
+        NextAction::Rollback => {
+            let rollback = hr.spec.rollback.clone().unwrap_or_default();
+            let mut options = RollbackOptions::new(name);
+            let latest = history.iter().map(|r| r.revision).max().unwrap_or(0);
+            // The newest good revision before the failed one.
+            options.revision = history
+                .iter()
+                .filter(|r| {
+                    r.revision < latest
+                        && matches!(
+                            r.info.status,
+                            ReleaseStatus::Deployed | ReleaseStatus::Superseded
+                        )
+                })
+                .map(|r| r.revision)
+                .max()
+                .unwrap_or(0);
+            options.disable_hooks = rollback.disable_hooks == Some(true);
+            options.wait = rollback.disable_wait != Some(true);
+            options.cleanup_on_fail = rollback.cleanup_on_fail == Some(true);
+            options.timeout = timeout;
+            action::rollback(releaser, &options)
+                .await
+                .map_err(wrap("rollback"))
+        }
+        NextAction::Uninstall => {
+            let uninstall = hr.spec.uninstall.clone().unwrap_or_default();
+            let mut options = UninstallOptions::new(name);
+            options.disable_hooks = uninstall.disable_hooks == Some(true);
+            options.wait = uninstall.disable_wait != Some(true);
+            options.keep_history = uninstall.keep_history == Some(true);
+            options.timeout = timeout;
+            action::uninstall(releaser, &options)
+                .await
+                .map_err(wrap("uninstall"))
+        }
+        NextAction::Test => {
+            let mut options = TestOptions::new(name);
+            options.timeout = timeout;
+            action::test(releaser, &options).await.map_err(wrap("test"))
+        }
+        NextAction::Unlock => action::unlock(releaser, &UnlockOptions::new(name))
+            .await
+            .map_err(wrap("unlock")),
+        NextAction::CorrectDrift | NextAction::Stalled(_) | NextAction::None => Err(
+            ReleaseError::InvalidSpec("internal: no action to run".to_owned()),
+        ),
+    }
+}
+
+async fn record_outcome(writer: &mut StatusWriter<'_>, outcome: &Outcome, next: NextAction) {
+    let summary = format!(
+        "Helm {} succeeded for release {}/{}.v{}: {}",
+        outcome.action.as_str(),
+        outcome.namespace,
+        outcome.release_name,
+        outcome.revision,
+        outcome.description
+    );
+    info!(
+        helmrelease = %writer.hr.name_any(),
+        release = %outcome.release_name,
+        revision = outcome.revision,
+        action = outcome.action.as_str(),
+        applied = outcome.applied.len(),
+        deleted = outcome.deleted.len(),
+        hooks = outcome.hooks.len(),
+        total = ?outcome.timings.total,
+        "release action succeeded"
+    );
+    let (type_, reason) = match next {
+        NextAction::Install => (condition::RELEASED, "InstallSucceeded"),
+        NextAction::Upgrade(_) => (condition::RELEASED, "UpgradeSucceeded"),
+        NextAction::Rollback => (condition::REMEDIATED, "RollbackSucceeded"),
+        NextAction::Uninstall => (condition::REMEDIATED, "UninstallSucceeded"),
+        NextAction::Test => (condition::TEST_SUCCESS, "TestSucceeded"),
+        NextAction::Unlock => (condition::RELEASED, "Unlocked"),
+        _ => (condition::RELEASED, "Succeeded"),
+    };
+    let status = if type_ == condition::RELEASED && reason == "Unlocked" {
+        condition::FALSE
+    } else {
+        condition::TRUE
+    };
+    writer.set(type_, status, reason, &summary);
+    if matches!(next, NextAction::Install | NextAction::Upgrade(_)) {
+        condition::remove_condition(&mut writer.status.conditions, condition::REMEDIATED);
+        condition::remove_condition(&mut writer.status.conditions, condition::TEST_SUCCESS);
+    }
+    if matches!(next, NextAction::Test)
+        && let Some(first) = writer.status.history.first_mut()
+    {
+        first.test_result = Some("Succeeded".to_owned());
+    }
+    events::publish(
+        &writer.ctx.recorder,
+        writer.hr,
+        false,
+        reason,
+        &summary,
+        outcome.action.as_str(),
+    )
+    .await;
+}
+
+/// Rebuilds `status.history` (newest first, at most `max_history` when bounded) from storage,
+/// keeping test results already recorded for the same revisions.
+fn update_history(status: &mut HelmReleaseStatus, history: &[Release], max_history: usize) {
+    let previous: BTreeMap<i32, Option<String>> = status
+        .history
+        .iter()
+        .map(|s| (s.revision, s.test_result.clone()))
+        .collect();
+    let mut records: Vec<&Release> = history.iter().collect();
+    records.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    if max_history > 0 {
+        records.truncate(max_history);
+    }
+    status.history = records
+        .into_iter()
+        .map(|release| {
+            let metadata = release.chart.as_ref().and_then(|c| c.metadata.as_ref());
+            let revision = i32::try_from(release.revision).unwrap_or(i32::MAX);
+            Snapshot {
+                revision,
+                name: release.name.clone(),
+                namespace: release.namespace.clone(),
+                status: release.info.status.as_str().to_owned(),
+                chart_name: metadata.map(|m| m.name.clone()).unwrap_or_default(),
+                chart_version: metadata.map(|m| m.version.clone()).unwrap_or_default(),
+                app_version: metadata
+                    .map(|m| m.app_version.clone())
+                    .filter(|v| !v.is_empty()),
+                digest: record_digest(release),
+                config_digest: values::checksum(&release.config),
+                first_deployed: release
+                    .info
+                    .first_deployed
+                    .as_ref()
+                    .map(|t| t.to_rfc3339_go()),
+                last_deployed: release
+                    .info
+                    .last_deployed
+                    .as_ref()
+                    .map(|t| t.to_rfc3339_go()),
+                deleted: release.info.deleted.as_ref().map(|t| t.to_rfc3339_go()),
+                test_result: previous.get(&revision).cloned().flatten(),
+            }
+        })
+        .collect();
+}
+
+async fn cleanup(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseError> {
+    if hr.spec.suspend == Some(true) {
+        info!(helmrelease = %hr.name_any(), "suspended: deleting without uninstalling");
+        return Ok(Action::await_change());
+    }
+    let name = release_name(&hr);
+    let client = release_client(&hr, ctx).await?;
+    let storage_ns = hr
+        .status
+        .as_ref()
+        .and_then(|s| s.storage_namespace.clone())
+        .unwrap_or_else(|| storage_namespace(&hr));
+    // The namespace may be going away with the HelmRelease; then there is nothing to keep.
+    let namespace_gone = Api::<Namespace>::all(ctx.client.clone())
+        .get_opt(&storage_ns)
+        .await
+        .ok()
+        .flatten()
+        .is_none();
+    if namespace_gone {
+        return Ok(Action::await_change());
+    }
+    let releaser = Releaser::new(client, &storage_ns, 0);
+    let timeout = spec_duration(hr.spec.timeout.as_deref(), DEFAULT_TIMEOUT, "timeout")
+        .unwrap_or(action::DEFAULT_TIMEOUT);
+    let uninstall = hr.spec.uninstall.clone().unwrap_or_default();
+    let mut options = UninstallOptions::new(&name);
+    options.disable_hooks = uninstall.disable_hooks == Some(true);
+    options.wait = uninstall.disable_wait != Some(true);
+    options.keep_history = uninstall.keep_history == Some(true);
+    options.timeout = timeout;
+    match action::uninstall(&releaser, &options).await {
+        Ok(outcome) => {
+            info!(helmrelease = %hr.name_any(), release = %name, deleted = outcome.deleted.len(), "uninstalled on deletion");
+            Ok(Action::await_change())
+        }
+        Err(ActionError::NotFound { .. } | ActionError::AlreadyDeleted { .. }) => {
+            info!(helmrelease = %hr.name_any(), release = %name, "release already gone");
+            Ok(Action::await_change())
+        }
+        Err(source) => {
+            let error = ReleaseError::Action {
+                action: "uninstall",
+                source,
+            };
+            events::publish(
+                &ctx.recorder,
+                hr.as_ref(),
+                true,
+                error.reason(),
+                &error_chain(&error),
+                "uninstall",
+            )
+            .await;
+            Err(error)
+        }
+    }
+}
