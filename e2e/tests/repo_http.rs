@@ -546,3 +546,102 @@ async fn oversized_and_alias_bomb_indexes() {
         started.elapsed()
     );
 }
+
+/// `wheelhouse template` with `--repo`/`--version` and chart URLs, compared with
+/// `helm template` given the same arguments (exit status, stdout, stderr identical).
+#[test]
+fn template_from_a_repository_matches_helm() {
+    let scratch = Scratch::new("template");
+    let root = build_repo(&scratch.0, None);
+    let open = server(&root);
+    let locked = ChartServer::start(ServerOptions {
+        root: root.clone(),
+        basic_auth: Some(("bob".into(), "pw".into())),
+        ..ServerOptions::default()
+    });
+    let url = open.url.clone();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["rel", "demo", "--repo", &url],
+        vec!["rel", "demo", "--repo", &url, "--version", "~1.0"],
+        vec!["rel", "demo", "--repo", &url, "--version", "0.1.0"],
+        vec!["rel", "demo", "--repo", &url, "--devel"],
+        vec!["rel", "demo", "--repo", &url, "--version", "^9"],
+        vec!["rel", "nope", "--repo", &url],
+        // Test pods carry random suffixes: skip them.
+        vec![
+            "rel",
+            "podinfo",
+            "--repo",
+            &url,
+            "-n",
+            "demo",
+            "--set",
+            "replicaCount=3",
+            "--skip-tests",
+        ],
+        // A user-provided admin Secret avoids grafana's random password.
+        vec![
+            "rel",
+            "grafana",
+            "--repo",
+            &url,
+            "-n",
+            "mon",
+            "--set",
+            "admin.existingSecret=adm",
+        ],
+        vec!["rel", &format!("{url}/demo-0.2.0.tgz")],
+        vec![
+            "rel",
+            "demo",
+            "--repo",
+            &locked.url,
+            "--username",
+            "bob",
+            "--password",
+            "pw",
+        ],
+    ]
+    .into_iter()
+    .map(|c| c.into_iter().map(str::to_owned).collect())
+    .collect();
+    let mut identical = 0;
+    for args in &cases {
+        let mut helm_args = vec!["template".to_owned()];
+        helm_args.extend(args.iter().cloned());
+        let output = Command::new(helm())
+            .args(&helm_args)
+            .env("HELM_CONFIG_HOME", scratch.0.join("config"))
+            .env("HELM_CACHE_HOME", scratch.0.join("cache"))
+            .env("HELM_DATA_HOME", scratch.0.join("data"))
+            .output()
+            .expect("helm");
+        let mut argv = vec!["wheelhouse template".to_owned()];
+        argv.extend(args.iter().cloned());
+        let parsed = wheelhouse::cli::template::parse_argv(&argv).expect("argv");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = wheelhouse::cli::template::execute(&parsed, &mut out, &mut err);
+        let helm_code = u8::try_from(output.status.code().unwrap_or(-1)).unwrap_or(255);
+        assert_eq!(
+            code,
+            helm_code,
+            "exit status for {args:?}: {}",
+            String::from_utf8_lossy(&err)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&output.stdout),
+            "stdout for {args:?}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&err),
+            String::from_utf8_lossy(&output.stderr),
+            "stderr for {args:?}"
+        );
+        identical += 1;
+    }
+    println!(
+        "template --repo: {identical}/{} identical to helm",
+        cases.len()
+    );
+}
