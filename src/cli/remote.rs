@@ -47,7 +47,7 @@ pub enum RemoteError {
         /// The repository URL.
         url: String,
         /// Why, in Wheelhouse's words (not printed; Helm prints none).
-        reason: ResolveError,
+        reason: Box<ResolveError>,
     },
     /// The archive could not be downloaded or failed its checks.
     #[error("{cause}")]
@@ -128,7 +128,7 @@ async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
             RemoteError::NotFound {
                 chart,
                 url: repo.clone(),
-                reason,
+                reason: Box::new(reason),
             }
         })?;
     let fetched = fetch_chart(&client, None, &remote.name, version)

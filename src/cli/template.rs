@@ -165,7 +165,7 @@ pub enum TemplateError {
     Render(RenderError),
     /// The chart could not be had from its repository or URL.
     #[error(transparent)]
-    Remote(#[from] crate::cli::remote::RemoteError),
+    Remote(Box<crate::cli::remote::RemoteError>),
     /// A `--show-only` pattern matched nothing.
     #[error("could not find template {0} in chart")]
     TemplateNotFound(String),
@@ -240,7 +240,10 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     }
     // Helm locates (downloads) the chart before it merges values, and loads it after.
     let downloaded = if remote {
-        Some(crate::cli::remote::fetch(&remote_chart(args, &chart_ref)?)?)
+        Some(
+            crate::cli::remote::fetch(&remote_chart(args, &chart_ref)?)
+                .map_err(|e| TemplateError::Remote(Box::new(e)))?,
+        )
     } else {
         None
     };
