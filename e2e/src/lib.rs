@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chart_server;
+pub mod oci_registry;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
