@@ -34,7 +34,7 @@ SCHEDULER_PORT=$((PORT_BASE + 4))
 KWOK_PORT=$((PORT_BASE + 5))
 # Components, in start order; `down` stops them in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
-TOOLS=(kubernetes etcd helm kwok)
+TOOLS=(kubernetes etcd helm kwok distribution)
 NODE_NAME=kwok-node-0
 APISERVER_READY_SECONDS=${WHEELHOUSE_E2E_APISERVER_TIMEOUT:-120}
 
@@ -56,13 +56,15 @@ require_go() {
 	fi
 }
 
-# openssl makes the cluster's CA and certificates; curl probes health endpoints. Both are
-# Debian packages; install them when missing and we may.
+# openssl makes the cluster's CA and certificates; curl probes health endpoints; gpg makes
+# test signing keys. All are Debian packages; install them when missing and we may.
 require_system_tools() {
 	local missing=()
 	command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 	command -v curl >/dev/null 2>&1 || missing+=(curl)
 	command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+	# gpg makes the keys the provenance tests sign charts with.
+	command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		log "installing ${missing[*]} from Debian packages"
@@ -82,6 +84,7 @@ tool_version() {
 	etcd) echo "$ETCD_VERSION" ;;
 	helm) echo "$HELM_VERSION" ;;
 	kwok) echo "$KWOK_VERSION" ;;
+	distribution) echo "$DISTRIBUTION_VERSION" ;;
 	esac
 }
 
@@ -91,6 +94,7 @@ tool_module() {
 	etcd) echo "go.etcd.io/etcd/server/v3" ;;
 	helm) echo "helm.sh/helm/v4" ;;
 	kwok) echo "sigs.k8s.io/kwok" ;;
+	distribution) echo "github.com/distribution/distribution/v3" ;;
 	esac
 }
 
@@ -172,7 +176,7 @@ build_all() {
 		done
 		mv "$bin.partial" "$bin"
 	fi
-	for exe in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm; do
+	for exe in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm registry; do
 		[ -x "$bin/$exe" ] || die "build produced no $exe in $bin"
 	done
 	echo "$bin"

@@ -10,6 +10,8 @@
 //! with watches ([`wait_for`], [`wait_for_deletion`]), never with sleeps.
 #![forbid(unsafe_code)]
 
+pub mod chart_server;
+pub mod oci_registry;
 pub mod operator;
 
 use std::collections::BTreeMap;

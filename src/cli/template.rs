@@ -1,8 +1,10 @@
 //! `wheelhouse template [NAME] CHART [flags]`: renders a chart locally and prints exactly
 //! what `helm template` (Helm v4.3.1, `pkg/cmd/template.go`) prints for the same flags.
 //!
-//! - CHART is a chart directory or a `.tgz` archive (repository references are not supported
-//!   yet). NAME defaults to `release-name`, the namespace to `default`.
+//! - CHART is a chart directory or a `.tgz` archive, a chart name with `--repo URL`
+//!   (`--version`, `--devel`, `--username`/`--password`, `--ca-file`, `--cert-file`/`--key-file`,
+//!   `--pass-credentials`), or an `http(s)://` chart URL (see [`crate::cli::remote`]).
+//!   NAME defaults to `release-name`, the namespace to `default`.
 //! - stdout: the release manifest (trimmed, one newline), then every hook
 //!   (`---\n# Source: PATH\nMANIFEST\n`) unless `--skip-tests` drops test hooks; with
 //!   `--show-only`, only the documents whose `# Source:` path (without the chart name)
@@ -75,6 +77,34 @@ pub struct TemplateArgs {
     /// Set `.Release.IsUpgrade` instead of `.Release.IsInstall`.
     #[arg(long = "is-upgrade")]
     pub is_upgrade: bool,
+    /// Chart repository URL where to locate the requested chart (CHART is then its name).
+    #[arg(long = "repo")]
+    pub repo: Option<String>,
+    /// Version constraint for the chart from a repository (exact version, or a range such as
+    /// `^1.2`); the newest stable version when empty.
+    #[arg(long = "version", default_value = "")]
+    pub version: String,
+    /// Use development versions too (`>0.0.0-0` when `--version` is not set).
+    #[arg(long = "devel")]
+    pub devel: bool,
+    /// Chart repository user name.
+    #[arg(long = "username")]
+    pub username: Option<String>,
+    /// Chart repository password.
+    #[arg(long = "password")]
+    pub password: Option<String>,
+    /// Verify the repository's certificate with this CA bundle (PEM file).
+    #[arg(long = "ca-file")]
+    pub ca_file: Option<String>,
+    /// Client certificate (PEM file) for the repository.
+    #[arg(long = "cert-file")]
+    pub cert_file: Option<String>,
+    /// Client key (PEM file) for the repository.
+    #[arg(long = "key-file")]
+    pub key_file: Option<String>,
+    /// Send the credentials to chart URLs on other hosts too.
+    #[arg(long = "pass-credentials")]
+    pub pass_credentials: bool,
 }
 
 /// `wheelhouse template` as a command of its own, for [`parse_argv`].
@@ -133,6 +163,9 @@ pub enum TemplateError {
     /// Rendering failed.
     #[error("{0}")]
     Render(RenderError),
+    /// The chart could not be had from its repository or URL.
+    #[error(transparent)]
+    Remote(Box<crate::cli::remote::RemoteError>),
     /// A `--show-only` pattern matched nothing.
     #[error("could not find template {0} in chart")]
     TemplateNotFound(String),
@@ -199,11 +232,26 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     };
     let chart_ref = chart_ref.trim().to_string();
     let chart_path = Path::new(&chart_ref);
-    if !chart_path.exists() {
+    let remote = args.repo.is_some()
+        || ((chart_ref.starts_with("https://") || chart_ref.starts_with("http://"))
+            && !chart_path.exists());
+    if !remote && !chart_path.exists() {
         return Err(TemplateError::ChartNotFound(chart_ref));
     }
+    // Helm locates (downloads) the chart before it merges values, and loads it after.
+    let downloaded = if remote {
+        Some(
+            crate::cli::remote::fetch(&remote_chart(args, &chart_ref)?)
+                .map_err(|e| TemplateError::Remote(Box::new(e)))?,
+        )
+    } else {
+        None
+    };
     let user_values = merge_values(args)?;
-    let chart = load_chart(chart_path)?;
+    let chart = match downloaded {
+        Some(data) => load::load_archive(&data, &Limits::default())?,
+        None => load_chart(chart_path)?,
+    };
     render::check_installable_type(&chart).map_err(TemplateError::Render)?;
     if chart.metadata.deprecated {
         log.push("level=WARN msg=\"this chart is deprecated\"".to_string());
@@ -321,6 +369,42 @@ fn slog_text_value(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The remote chart the flags describe (files named by `--ca-file` etc. are read here).
+fn remote_chart(
+    args: &TemplateArgs,
+    chart_ref: &str,
+) -> Result<crate::cli::remote::RemoteChart, TemplateError> {
+    use crate::repo::http::{BasicAuth, ClientCertificate};
+    let mut version = args.version.trim().to_string();
+    if version.is_empty() && args.devel {
+        version = ">0.0.0-0".to_string();
+    }
+    let basic_auth = match (&args.username, &args.password) {
+        (None, None) => None,
+        (username, password) => Some(BasicAuth {
+            username: username.clone().unwrap_or_default(),
+            password: password.clone().unwrap_or_default(),
+        }),
+    };
+    let ca_pem = args.ca_file.as_deref().map(read_file).transpose()?;
+    let client_certificate = match (&args.cert_file, &args.key_file) {
+        (Some(cert), Some(key)) => Some(ClientCertificate {
+            cert_pem: read_file(cert)?,
+            key_pem: read_file(key)?,
+        }),
+        _ => None,
+    };
+    Ok(crate::cli::remote::RemoteChart {
+        repo: args.repo.clone(),
+        name: chart_ref.to_string(),
+        version,
+        basic_auth,
+        ca_pem,
+        client_certificate,
+        pass_credentials: args.pass_credentials,
+    })
 }
 
 /// Loads a chart directory or `.tgz` archive.

@@ -20,6 +20,7 @@ pub mod cache;
 pub mod digest;
 pub mod http;
 pub mod index;
+pub mod oci;
 pub mod url;
 
 pub use cache::ChartCache;

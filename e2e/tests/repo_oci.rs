@@ -1,0 +1,323 @@
+//! OCI chart pulls (`wheelhouse::repo::oci`) against a real registry: the CNCF distribution
+//! registry on loopback (`wheelhouse_e2e::oci_registry`), with charts pushed by the real
+//! `helm push`. Resolution by tag, by constraint (compared with `helm show chart` on the same
+//! references) and by digest; the cache; auth off and on (htpasswd; basic auth and a
+//! `.dockerconfigjson`). No cluster is needed.
+#![allow(clippy::expect_used, reason = "tests fail loudly on setup errors")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+use wheelhouse::repo::ChartCache;
+use wheelhouse::repo::oci::{
+    OciAuth, OciClient, OciError, OciOptions, OciReference, auth_from_docker_config,
+};
+use wheelhouse_e2e::oci_registry::OciRegistry;
+
+fn helm() -> PathBuf {
+    wheelhouse_e2e::tools_dir().join("helm")
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("wheelhouse-oci-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn helm_cmd(home: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(helm())
+        .args(args)
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("HELM_REGISTRY_CONFIG", home.join("registry.json"))
+        .output()
+        .expect("run helm")
+}
+
+fn run_helm(home: &Path, args: &[&str]) -> String {
+    let output = helm_cmd(home, args);
+    assert!(
+        output.status.success(),
+        "helm {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+const VERSIONS: &[&str] = &["0.1.0", "1.0.0", "1.2.0+build.5", "1.3.0", "2.0.0-rc.1"];
+
+/// Packages `demo` in every version of [`VERSIONS`] plus the corpus `podinfo`; returns the
+/// archive paths.
+fn package_all(scratch: &Path) -> Vec<PathBuf> {
+    let out = scratch.join("packages");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let mut archives = Vec::new();
+    for version in VERSIONS {
+        let chart = scratch.join(format!("src-{version}")).join("demo");
+        std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: demo\nversion: {version}\n"),
+        )
+        .expect("Chart.yaml");
+        std::fs::write(
+            chart.join("templates/cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  v: {{ .Chart.Version | quote }}\n",
+        )
+        .expect("template");
+        run_helm(
+            scratch,
+            &[
+                "package",
+                chart.to_str().expect("utf8"),
+                "-d",
+                out.to_str().expect("utf8"),
+            ],
+        );
+        archives.push(out.join(format!("demo-{version}.tgz")));
+    }
+    let podinfo = wheelhouse_e2e::shared_dir().join("conformance/charts/podinfo");
+    let text = run_helm(
+        scratch,
+        &[
+            "package",
+            podinfo.to_str().expect("utf8"),
+            "-d",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    let path = text.trim().rsplit(": ").next().expect("path");
+    archives.push(PathBuf::from(path));
+    archives
+}
+
+fn push_all(scratch: &Path, archives: &[PathBuf], host: &str) {
+    for archive in archives {
+        run_helm(
+            scratch,
+            &[
+                "push",
+                archive.to_str().expect("utf8"),
+                &format!("oci://{host}/charts"),
+                "--plain-http",
+            ],
+        );
+    }
+}
+
+fn sha256_file(path: &Path) -> String {
+    format!("{:x}", Sha256::digest(std::fs::read(path).expect("read")))
+}
+
+/// The version `helm show chart REF [--version V] --plain-http` picks, or None on failure.
+fn helm_pick(scratch: &Path, reference: &str, version: &str) -> Option<String> {
+    let mut args = vec!["show", "chart", reference, "--plain-http"];
+    if !version.is_empty() {
+        args.extend(["--version", version]);
+    }
+    let output = helm_cmd(scratch, &args);
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .map(str::to_owned)
+}
+
+fn plain(auth: OciAuth) -> OciClient {
+    OciClient::new(OciOptions {
+        auth,
+        plain_http: true,
+        ..OciOptions::default()
+    })
+}
+
+#[tokio::test]
+async fn pulls_by_tag_constraint_and_digest_like_helm() {
+    let scratch = Scratch::new("anon");
+    let registry = OciRegistry::start(&scratch.0.join("registry"), None);
+    let archives = package_all(&scratch.0);
+    push_all(&scratch.0, &archives, &registry.host);
+    let client = plain(OciAuth::Anonymous);
+    let demo = format!("oci://{}/charts/demo", registry.host);
+    let reference = OciReference::parse(&demo).expect("ref");
+
+    // By tag (the version is the tag).
+    let pulled = client
+        .pull_chart(&reference, "1.0.0", None)
+        .await
+        .expect("pull 1.0.0");
+    assert_eq!(pulled.digest, sha256_file(&archives[1]));
+    assert_eq!(pulled.data, std::fs::read(&archives[1]).expect("read"));
+    assert_eq!(pulled.tag.as_deref(), Some("1.0.0"));
+    // `+` in the version becomes `_` in the tag.
+    let build = client
+        .pull_chart(&reference, "1.2.0+build.5", None)
+        .await
+        .expect("pull +build");
+    assert_eq!(build.digest, sha256_file(&archives[2]));
+
+    // By constraint: compare with helm's choice.
+    let mut compared = 0;
+    for version in [
+        "",
+        "^1",
+        "~1.2",
+        ">=2.0.0-0",
+        "<1",
+        "1.2.0+build.5",
+        "0.1.0",
+        "^9",
+        "1.x",
+    ] {
+        let ours = client
+            .pull_chart(&reference, version, None)
+            .await
+            .ok()
+            .and_then(|c| c.tag);
+        let helms = helm_pick(&scratch.0, &demo, version);
+        assert_eq!(ours, helms, "version {version:?}");
+        compared += 1;
+    }
+    let err = client
+        .pull_chart(&reference, "^9", None)
+        .await
+        .expect_err("no match");
+    assert_eq!(
+        err.to_string(),
+        "could not locate a version matching provided version string ^9"
+    );
+    println!("oci resolution: {compared} cases identical to helm show chart");
+
+    // By digest, and a version that contradicts the digest.
+    let by_digest =
+        OciReference::parse(&format!("{demo}@{}", pulled.manifest_digest)).expect("ref");
+    let again = client
+        .pull_chart(&by_digest, "", None)
+        .await
+        .expect("pull by digest");
+    assert_eq!(again.data, pulled.data);
+    assert_eq!(
+        helm_pick(
+            &scratch.0,
+            &format!("{demo}@{}", pulled.manifest_digest),
+            ""
+        ),
+        Some("1.0.0".to_owned())
+    );
+    let err = client
+        .pull_chart(&by_digest, "0.1.0", None)
+        .await
+        .expect_err("digest mismatch");
+    assert!(matches!(err, OciError::DigestMismatch { .. }), "{err}");
+    // A tag in the reference and a different version.
+    let tagged = OciReference::parse(&format!("{demo}:1.0.0")).expect("ref");
+    let err = client
+        .pull_chart(&tagged, "1.3.0", None)
+        .await
+        .expect_err("mismatch");
+    assert_eq!(
+        err.to_string(),
+        "chart reference and version mismatch: 1.3.0 is not 1.0.0"
+    );
+    let from_tag = client
+        .pull_chart(&tagged, "", None)
+        .await
+        .expect("tag in the reference");
+    assert_eq!(from_tag.digest, pulled.digest);
+
+    // Cache by layer digest.
+    let cache = ChartCache::open(scratch.0.join("cache"), 1 << 30).expect("cache");
+    let podinfo =
+        OciReference::parse(&format!("oci://{}/charts/podinfo", registry.host)).expect("ref");
+    let first = client
+        .pull_chart(&podinfo, "", Some(&cache))
+        .await
+        .expect("podinfo");
+    assert!(!first.from_cache && cache.contains(&first.digest));
+    assert_eq!(first.digest, sha256_file(archives.last().expect("podinfo")));
+    let second = client
+        .pull_chart(&podinfo, "", Some(&cache))
+        .await
+        .expect("podinfo again");
+    assert!(second.from_cache);
+    let chart =
+        wheelhouse::chart::load::load_archive(&second.data, &Default::default()).expect("loads");
+    assert_eq!(chart.metadata.name, "podinfo");
+}
+
+#[tokio::test]
+async fn registry_with_htpasswd_auth() {
+    let scratch = Scratch::new("auth");
+    let registry = OciRegistry::start(&scratch.0.join("registry"), Some(("carol", "pa55")));
+    let archives = package_all(&scratch.0);
+    run_helm(
+        &scratch.0,
+        &[
+            "registry",
+            "login",
+            &registry.host,
+            "--username",
+            "carol",
+            "--password",
+            "pa55",
+            "--plain-http",
+        ],
+    );
+    push_all(&scratch.0, &archives[..2], &registry.host);
+    let reference =
+        OciReference::parse(&format!("oci://{}/charts/demo", registry.host)).expect("ref");
+
+    let err = plain(OciAuth::Anonymous)
+        .pull_chart(&reference, "", None)
+        .await
+        .expect_err("anonymous refused");
+    assert_eq!(err.reason(), "Unauthorized", "{err}");
+    let err = plain(OciAuth::Basic {
+        username: "carol".into(),
+        password: "nope".into(),
+    })
+    .pull_chart(&reference, "1.0.0", None)
+    .await
+    .expect_err("wrong password refused");
+    assert_eq!(err.reason(), "Unauthorized", "{err}");
+
+    let basic = plain(OciAuth::Basic {
+        username: "carol".into(),
+        password: "pa55".into(),
+    });
+    let pulled = basic
+        .pull_chart(&reference, "", None)
+        .await
+        .expect("pull with basic auth");
+    assert_eq!(pulled.tag.as_deref(), Some("1.0.0"));
+    assert_eq!(pulled.digest, sha256_file(&archives[1]));
+
+    let docker_config = format!(
+        r#"{{"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
+        registry.host,
+        base64::engine::general_purpose::STANDARD.encode("carol:pa55")
+    );
+    let auth = auth_from_docker_config(docker_config.as_bytes(), &registry.host).expect("config");
+    let pulled = plain(auth)
+        .pull_chart(&reference, "0.1.0", None)
+        .await
+        .expect("pull with dockerconfig");
+    assert_eq!(pulled.digest, sha256_file(&archives[0]));
+}

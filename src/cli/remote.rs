@@ -1,0 +1,138 @@
+//! Charts from repositories for `wheelhouse template`, as `helm template` locates them
+//! (Helm `pkg/action/install.go`, `ChartPathOptions.LocateChart`): `--repo URL NAME` with
+//! `--version`, and an absolute `http(s)://…/x.tgz` chart URL. Uses [`crate::repo`], so the
+//! archive is also checked against the index digest (Helm does not check it).
+
+use std::time::Duration;
+
+use crate::repo::http::{BasicAuth, ClientCertificate, FetchError, IndexFetch, RepositoryOptions};
+use crate::repo::index::{Index, ResolveError};
+use crate::repo::{RepositoryClient, fetch_chart};
+
+/// Where the chart comes from and how to authenticate, from the command's flags.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteChart {
+    /// `--repo`: the chart repository URL (None for a chart URL).
+    pub repo: Option<String>,
+    /// The chart name (with `--repo`) or the chart URL.
+    pub name: String,
+    /// `--version` (empty: the newest stable version).
+    pub version: String,
+    /// `--username` / `--password`.
+    pub basic_auth: Option<BasicAuth>,
+    /// `--ca-file` contents.
+    pub ca_pem: Option<Vec<u8>>,
+    /// `--cert-file` / `--key-file` contents.
+    pub client_certificate: Option<ClientCertificate>,
+    /// `--pass-credentials`.
+    pub pass_credentials: bool,
+}
+
+/// Why a remote chart could not be had; `Display` follows Helm's wording where it has one.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The index could not be fetched or read (Helm's wording, with the cause appended).
+    #[error("looks like \"{url}\" is not a valid chart repository or cannot be reached: {cause}")]
+    Unreachable {
+        /// The repository URL.
+        url: String,
+        /// The cause, as an error chain.
+        cause: String,
+    },
+    /// No such chart or version in the index (Helm's `ChartNotFoundError`).
+    #[error("{chart} not found in {url} repository")]
+    NotFound {
+        /// `chart "NAME"` or `chart "NAME" version "V"`.
+        chart: String,
+        /// The repository URL.
+        url: String,
+        /// Why, in Wheelhouse's words (not printed; Helm prints none).
+        reason: Box<ResolveError>,
+    },
+    /// The archive could not be downloaded or failed its checks.
+    #[error("{cause}")]
+    Download {
+        /// The cause, as an error chain.
+        cause: String,
+    },
+    /// The async runtime could not start.
+    #[error("failed to start the I/O runtime: {0}")]
+    Runtime(String),
+}
+
+/// The error and its sources joined by ": ".
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn options(url: &str, remote: &RemoteChart) -> RepositoryOptions {
+    RepositoryOptions {
+        basic_auth: remote.basic_auth.clone(),
+        ca_pem: remote.ca_pem.clone(),
+        client_certificate: remote.client_certificate.clone(),
+        pass_credentials: remote.pass_credentials,
+        timeout: Duration::from_secs(120),
+        ..RepositoryOptions::new(url)
+    }
+}
+
+/// Fetches the chart archive bytes.
+///
+/// # Errors
+/// [`RemoteError`] with Helm's wording for an unreachable repository or a missing chart.
+pub fn fetch(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RemoteError::Runtime(e.to_string()))?;
+    runtime.block_on(fetch_async(remote))
+}
+
+async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
+    let download = |e: FetchError| RemoteError::Download { cause: chain(&e) };
+    let Some(repo) = &remote.repo else {
+        // A chart URL: download it as is.
+        let client = RepositoryClient::new(options(&remote.name, remote)).map_err(download)?;
+        let url = client.repository_url().clone();
+        return client.download(&url).await.map_err(download);
+    };
+    let unreachable = |cause: String| RemoteError::Unreachable {
+        url: repo.clone(),
+        cause,
+    };
+    let client =
+        RepositoryClient::new(options(repo, remote)).map_err(|e| unreachable(chain(&e)))?;
+    let fetched = match client.fetch_index(None).await {
+        Ok(IndexFetch::Fetched(fetched)) => fetched,
+        Ok(IndexFetch::NotModified) => {
+            return Err(unreachable("unexpected 304 Not Modified".to_owned()));
+        }
+        Err(e) => return Err(unreachable(chain(&e))),
+    };
+    let index = Index::parse(&fetched.data).map_err(|e| unreachable(chain(&e)))?;
+    drop(fetched);
+    let version = index
+        .resolve(&remote.name, &remote.version)
+        .map_err(|reason| {
+            let mut chart = format!("chart {:?}", remote.name);
+            if !remote.version.is_empty() {
+                chart = format!("{chart} version {:?}", remote.version);
+            }
+            RemoteError::NotFound {
+                chart,
+                url: repo.clone(),
+                reason: Box::new(reason),
+            }
+        })?;
+    let fetched = fetch_chart(&client, None, &remote.name, version)
+        .await
+        .map_err(download)?;
+    Ok(fetched.data)
+}
