@@ -427,8 +427,8 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     writer.status.storage_namespace = Some(storage_namespace(&hr));
 
     let mut last_error: Option<ReleaseError> = None;
-    for round in 0..MAX_ROUNDS {
-        let history = match releaser.storage.history(&name).await {
+    for _round in 0..MAX_ROUNDS {
+        let history = match releaser.storage.history_with_writers(&name).await {
             Ok(history) => history,
             Err(source) => {
                 return writer
@@ -439,11 +439,9 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
                     .await;
             }
         };
-        if round > 0 {
-            // What the previous round wrote is ours: record it before comparing digests.
-            update_history(&mut writer.status, &history, max_history);
-        }
-        let stored = stored_release(&history);
+        let written_by_other = history.last().is_some_and(|(_, ours)| !ours);
+        let history: Vec<Release> = history.into_iter().map(|(release, _)| release).collect();
+        let stored = stored_release(&history, written_by_other);
         let desired = desired_state(
             &hr,
             &writer.status,
@@ -880,7 +878,7 @@ async fn release_client(hr: &HelmRelease, ctx: &Context) -> Result<Client, Relea
         .map_err(|e| ReleaseError::Impersonation(format!("{namespace}/{account}"), e))
 }
 
-fn stored_release(history: &[Release]) -> Option<StoredRelease> {
+fn stored_release(history: &[Release], written_by_other: bool) -> Option<StoredRelease> {
     let latest = history.iter().max_by_key(|r| r.revision)?;
     let metadata = latest.chart.as_ref().and_then(|c| c.metadata.as_ref());
     Some(StoredRelease {
@@ -897,6 +895,7 @@ fn stored_release(history: &[Release]) -> Option<StoredRelease> {
                     ReleaseStatus::Deployed | ReleaseStatus::Superseded
                 )
         }),
+        written_by_other,
     })
 }
 
@@ -912,13 +911,6 @@ fn desired_state(
         chart_name: chart.chart.metadata.name.clone(),
         chart_version: chart.version.clone(),
         config_digest: values_checksum.to_owned(),
-        recorded_digest: latest_snapshot
-            .filter(|s| {
-                stored.is_some_and(|st| {
-                    st.revision as i32 == s.revision || s.revision < st.revision as i32
-                })
-            })
-            .map(|s| s.digest.clone()),
         install_failures: status.install_failures.unwrap_or(0),
         upgrade_failures: status.upgrade_failures.unwrap_or(0),
         install_retries: hr

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, Controller};
@@ -195,6 +195,8 @@ fn reconcile_trigger<K: Resource>(object: &K) -> Option<u64> {
         .and_then(|a| a.get(RECONCILE_REQUESTED_AT_ANNOTATION))
         .hash(&mut hasher);
     object.meta().deletion_timestamp.is_some().hash(&mut hasher);
+    // The finalizer helper adds its finalizer and waits for the resulting change.
+    object.meta().finalizers.hash(&mut hasher);
     Some(hasher.finish())
 }
 
@@ -406,6 +408,59 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         futures::stream::iter(owners)
     });
 
+    // ConfigMaps and Secrets named in `valuesFrom` (metadata only): a change wakes the
+    // HelmReleases that read them.
+    let releases_for_values = ctx.releases.clone();
+    let values_triggers = futures::stream::select_all(namespaces.iter().flat_map(|namespace| {
+        let (config_maps, secrets): (
+            Api<PartialObjectMeta<ConfigMap>>,
+            Api<PartialObjectMeta<Secret>>,
+        ) = match namespace {
+            Some(namespace) => (
+                Api::namespaced(client.clone(), namespace),
+                Api::namespaced(client.clone(), namespace),
+            ),
+            None => (Api::all(client.clone()), Api::all(client.clone())),
+        };
+        [
+            watcher(config_maps, watcher::Config::default())
+                .default_backoff()
+                .touched_objects()
+                .filter_map(|o| {
+                    futures::future::ready(
+                        o.ok()
+                            .map(|o| (false, o.namespace().unwrap_or_default(), o.name_any())),
+                    )
+                })
+                .boxed(),
+            watcher(secrets, watcher::Config::default().labels("owner!=helm"))
+                .default_backoff()
+                .touched_objects()
+                .filter_map(|o| {
+                    futures::future::ready(
+                        o.ok()
+                            .map(|o| (true, o.namespace().unwrap_or_default(), o.name_any())),
+                    )
+                })
+                .boxed(),
+        ]
+    }))
+    .flat_map(move |(is_secret, namespace, name)| {
+        let readers: Vec<ObjectRef<HelmRelease>> = releases_for_values
+            .state()
+            .iter()
+            .filter(|hr| {
+                hr.namespace().as_deref() == Some(namespace.as_str())
+                    && hr.spec.values_from.iter().any(|r| {
+                        r.name == name
+                            && (r.kind == crate::api::helm_release::ValuesKind::Secret) == is_secret
+                    })
+            })
+            .map(|hr| ObjectRef::from_obj(hr.as_ref()))
+            .collect();
+        futures::stream::iter(readers)
+    });
+
     info!(
         concurrency,
         "starting the HelmRepository and HelmRelease controllers"
@@ -424,6 +479,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         .reconcile_on(source_triggers)
         .reconcile_on(dependency_triggers)
         .reconcile_on(storage_triggers)
+        .reconcile_on(values_triggers)
         .graceful_shutdown_on(shutdown_signal())
         .run(helm_release::reconcile, helm_release::error_policy, ctx)
         .for_each(|_| futures::future::ready(()));

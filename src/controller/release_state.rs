@@ -26,6 +26,9 @@ pub struct StoredRelease {
     pub digest: String,
     /// Whether an earlier revision is `deployed` or `superseded` (a rollback target exists).
     pub has_rollback_target: bool,
+    /// Whether the latest revision's Secret was last written by someone other than
+    /// Wheelhouse (`helm upgrade`/`rollback` by hand, or a release Wheelhouse adopts).
+    pub written_by_other: bool,
 }
 
 /// What the HelmRelease asks for, and what Wheelhouse remembers from earlier reconciles.
@@ -37,9 +40,6 @@ pub struct Desired {
     pub chart_version: String,
     /// `sha256:<hex>` of the composed user values.
     pub config_digest: String,
-    /// Digest of the newest record as Wheelhouse recorded it in `status.history[0]`, if any:
-    /// a different digest in storage means someone else (e.g. `helm rollback`) changed it.
-    pub recorded_digest: Option<String>,
     /// Install failures so far for this desired state.
     pub install_failures: i64,
     /// Upgrade failures so far for this desired state.
@@ -183,12 +183,7 @@ pub fn next_action(stored: Option<&StoredRelease>, desired: &Desired) -> NextAct
             if stored.config_digest != desired.config_digest {
                 return NextAction::Upgrade(UpgradeReason::ValuesChanged);
             }
-            if desired
-                .recorded_digest
-                .as_ref()
-                .is_some_and(|recorded| *recorded != stored.digest)
-                || stored.status != "deployed"
-            {
+            if stored.written_by_other || stored.status != "deployed" {
                 return NextAction::Upgrade(UpgradeReason::ChangedOutside);
             }
             if desired.test_enabled && !desired.tested {
@@ -215,6 +210,7 @@ mod tests {
             config_digest: "sha256:values".to_owned(),
             digest: "sha256:record".to_owned(),
             has_rollback_target: true,
+            written_by_other: false,
         }
     }
 
@@ -223,7 +219,6 @@ mod tests {
             chart_name: "podinfo".to_owned(),
             chart_version: "6.0.0".to_owned(),
             config_digest: "sha256:values".to_owned(),
-            recorded_digest: Some("sha256:record".to_owned()),
             ..Desired::default()
         }
     }
@@ -309,21 +304,21 @@ mod tests {
             ),
             (
                 "helm rollback by hand",
-                Some(stored("deployed")),
-                Desired {
-                    recorded_digest: Some("sha256:older".to_owned()),
-                    ..desired()
-                },
+                Some(StoredRelease {
+                    written_by_other: true,
+                    ..stored("deployed")
+                }),
+                desired(),
                 A::Upgrade(UpgradeReason::ChangedOutside),
             ),
             (
-                "first reconcile of an existing release",
-                Some(stored("deployed")),
-                Desired {
-                    recorded_digest: None,
-                    ..desired()
-                },
-                A::None,
+                "a release helm installed is adopted by upgrading",
+                Some(StoredRelease {
+                    written_by_other: true,
+                    ..stored("deployed")
+                }),
+                desired(),
+                A::Upgrade(UpgradeReason::ChangedOutside),
             ),
             (
                 "tests wanted, not run",

@@ -323,6 +323,44 @@ impl SecretStorage {
     }
 
     async fn select(&self, selector: &str) -> Result<Vec<Release>, StorageError> {
+        Ok(self
+            .select_with_writers(selector)
+            .await?
+            .into_iter()
+            .map(|(release, _)| release)
+            .collect())
+    }
+
+    /// Every revision of `name`, oldest first, each with whether its Secret was last written
+    /// by Wheelhouse ([`STORAGE_FIELD_MANAGER`] holds the newest `managedFields` entry): the
+    /// controller's way of telling its own records from ones `helm` (or anyone else) wrote,
+    /// robust against stale caches.
+    ///
+    /// # Errors
+    /// As [`history`](Self::history).
+    pub async fn history_with_writers(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(Release, bool)>, StorageError> {
+        if !is_valid_label_value(name) {
+            return Err(StorageError::InvalidLabelValue {
+                value: name.to_owned(),
+            });
+        }
+        let selector = format!(
+            "{}={name},{}={OWNER}",
+            secret::LABEL_NAME,
+            secret::LABEL_OWNER
+        );
+        let mut releases = self.select_with_writers(&selector).await?;
+        releases.sort_by_key(|(r, _)| r.revision);
+        Ok(releases)
+    }
+
+    async fn select_with_writers(
+        &self,
+        selector: &str,
+    ) -> Result<Vec<(Release, bool)>, StorageError> {
         let list = self
             .api
             .list(&ListParams::default().labels(selector))
@@ -335,7 +373,18 @@ impl SecretStorage {
             .items
             .iter()
             .filter_map(|secret| match release_from_secret(secret, LabelView::All) {
-                Ok(release) => Some(release),
+                Ok(release) => {
+                    let ours = secret
+                        .metadata
+                        .managed_fields
+                        .iter()
+                        .flatten()
+                        .max_by_key(|entry| entry.time.as_ref().map(|t| t.0))
+                        .is_some_and(|entry| {
+                            entry.manager.as_deref() == Some(STORAGE_FIELD_MANAGER)
+                        });
+                    Some((release, ours))
+                }
                 Err(error) => {
                     tracing::warn!(
                         secret = secret.metadata.name.as_deref().unwrap_or_default(),
