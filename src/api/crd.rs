@@ -53,11 +53,25 @@ mod tests {
             .expect("crds/ exists")
             .filter_map(|e| e.ok())
             .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+            .filter(|e| e.file_name() != "kustomization.yaml")
             .count();
         assert!(
             stale.is_empty() && files == all().len(),
             "crds/ is stale ({stale:?}, {files} files): run `cargo run -- crds --output-dir crds`"
         );
+    }
+
+    #[test]
+    fn the_operator_chart_ships_the_same_crds() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/wheelhouse/crds");
+        for crd in all() {
+            let name = file_name(&crd);
+            let in_chart = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+            assert!(
+                in_chart == to_yaml_document(&crd),
+                "charts/wheelhouse/crds/{name} is stale: copy crds/{name} into the chart"
+            );
+        }
     }
 
     #[test]
