@@ -17,8 +17,8 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Map, Value, json};
 use wheelhouse::action::{
-    self, ActionError, ChartInput, InstallOptions, Releaser, RollbackOptions, UninstallOptions,
-    UnlockOptions, UpgradeOptions,
+    self, ActionError, ChartInput, InstallOptions, Releaser, RollbackOptions, TestOptions,
+    UninstallOptions, UnlockOptions, UpgradeOptions,
 };
 use wheelhouse::apply::{ApplyError, CrdPolicy};
 use wheelhouse::chart::load::{Limits, load_dir};
@@ -412,7 +412,38 @@ async fn upgrade_prunes_and_keeps() {
     );
     assert_eq!(
         helm_json(&["get", "values", "up", "-n", &ns.name]),
-        Value::Object(v2)
+        Value::Object(v2.clone())
+    );
+
+    // `test` runs the test hook of the last revision and records it where `helm status`
+    // reads it; the real `helm test` runs the same hook of our release.
+    let mut test = TestOptions::new("up");
+    test.timeout = Duration::from_secs(60);
+    let outcome = action::test(&releaser, &test)
+        .await
+        .unwrap_or_else(|e| panic!("test: {}", error_chain(&e)));
+    assert_eq!(outcome.hooks.len(), 1);
+    assert_eq!(outcome.hooks[0].name, "up-test");
+    let status = helm(&["status", "up", "-n", &ns.name]);
+    assert!(status.contains("TEST SUITE:     up-test"), "{status}");
+    assert!(status.contains("Phase:          Succeeded"), "{status}");
+    helm(&["test", "up", "-n", &ns.name, "--timeout", "60s"]);
+
+    let mut v3 = v2;
+    v3.insert("failTest".into(), Value::Bool(true));
+    action::upgrade(&releaser, input(&chart, &v3), &quick_upgrade("up"))
+        .await
+        .unwrap_or_else(|e| panic!("upgrade: {}", error_chain(&e)));
+    let error = action::test(&releaser, &test)
+        .await
+        .expect_err("the test fails");
+    assert_eq!(error.reason(), "HookFailed", "{}", error_chain(&error));
+    assert!(error_chain(&error).contains("up-test"));
+    let status = helm(&["status", "up", "-n", &ns.name]);
+    assert!(status.contains("Phase:          Failed"), "{status}");
+    assert!(
+        status.contains("STATUS: deployed"),
+        "a failed test leaves the status: {status}"
     );
 }
 

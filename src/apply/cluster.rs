@@ -218,6 +218,35 @@ impl Applier {
         Ok(out)
     }
 
+    /// As [`build`](Self::build), but objects whose kind the cluster no longer serves are
+    /// left out (with a warning) instead of failing: for deleting what an earlier revision
+    /// created, where a kind removed since (a deleted CRD) means the objects are gone too.
+    ///
+    /// # Errors
+    /// [`ApplyError::Discovery`].
+    pub async fn build_existing_kinds(
+        &self,
+        objects: Vec<ManifestObject>,
+        default_namespace: &str,
+    ) -> Result<Vec<Resource>, ApplyError> {
+        let mut out = Vec::with_capacity(objects.len());
+        for object in objects {
+            match self.build(vec![object], default_namespace, None).await {
+                Ok(resources) => out.extend(resources),
+                Err(ApplyError::UnknownKind {
+                    api_version,
+                    kind,
+                    name,
+                    ..
+                }) => {
+                    tracing::warn!(%api_version, %kind, %name, "skipping an object of a kind the cluster does not serve");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(out)
+    }
+
     fn api(&self, resource: &Resource) -> Api<DynamicObject> {
         if resource.namespaced {
             Api::namespaced_with(self.client.clone(), &resource.key.namespace, &resource.api)
