@@ -72,6 +72,7 @@ async fn main() {
     let timeout = Duration::from_secs(120);
     let mut ours: Vec<Vec<Duration>> = vec![Vec::new(); 4];
     let mut theirs: Vec<Vec<Duration>> = vec![Vec::new(); 4];
+    let mut helm_list: Vec<Duration> = Vec::new();
     for _ in 0..runs {
         let ns = TestNamespace::create(&client, "bench-ours")
             .await
@@ -161,6 +162,7 @@ async fn main() {
             "--timeout",
             "120s",
         ]));
+        helm_list.push(helm(&["list", "-n", n]));
     }
     println!("podinfo, {runs} rounds, median (min-max) wall time");
     println!(
@@ -175,4 +177,10 @@ async fn main() {
             summary(&mut theirs[i])
         );
     }
+    println!(
+        "{:<30} {:>26} {:>26}",
+        "helm start-up (`helm list`)",
+        "",
+        summary(&mut helm_list)
+    );
 }
