@@ -861,7 +861,7 @@ async fn crds_by_policy(client: &Client, ns: &TestNamespace) {
 async fn unlock_after_interrupted_upgrade() {
     let (client, ns) = setup("act-unlock").await;
     let chart = load(&fixture("actions-hooks"));
-    let releaser = std::sync::Arc::new(Releaser::new(client.clone(), &ns.name, 10));
+    let releaser = Releaser::new(client.clone(), &ns.name, 10);
     let v1 = object(json!({"hooks": false}));
     action::install(
         &releaser,
@@ -871,16 +871,19 @@ async fn unlock_after_interrupted_upgrade() {
     .await
     .unwrap_or_else(|e| panic!("install: {}", error_chain(&e)));
 
-    // The upgrade hangs in a pre-upgrade hook Pod that never completes; the task running it
-    // is then dropped mid-action, as a killed process would stop.
-    let task = {
-        let releaser = releaser.clone();
-        let chart = chart.clone();
-        tokio::spawn(async move {
-            let hang = object(json!({"hooks": false, "hangPreUpgrade": true}));
-            action::upgrade(&releaser, input(&chart, &hang), &quick_upgrade("lk")).await
-        })
-    };
+    // The upgrade hangs in a pre-upgrade hook Pod that never completes; its process is then
+    // killed (SIGKILL) mid-action.
+    let cluster = cluster();
+    let mut child = cluster
+        .command(env!("CARGO_BIN_EXE_wheelhouse-action-upgrade"))
+        .args([
+            ns.name.as_str(),
+            "lk",
+            &fixture("actions-hooks").display().to_string(),
+            r#"{"hooks": false, "hangPreUpgrade": true}"#,
+        ])
+        .spawn()
+        .expect("start the upgrade process");
     let pods = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), &ns.name);
     wheelhouse_e2e::wait_for(
         &pods,
@@ -891,8 +894,9 @@ async fn unlock_after_interrupted_upgrade() {
     )
     .await
     .expect("the hook pod runs");
-    task.abort();
-    let _ = task.await;
+    child.kill().expect("kill the upgrade process");
+    let status = child.wait().expect("reap");
+    assert!(!status.success(), "killed, not finished: {status:?}");
     assert_eq!(
         statuses(&ns.name, "lk"),
         vec![(1, "deployed".into()), (2, "pending-upgrade".into())]
