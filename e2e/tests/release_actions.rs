@@ -634,10 +634,13 @@ async fn failed_upgrade_then_rollback() {
     let record = record_json(&client, &ns.name, "fl", 3).await;
     assert_eq!(record["info"]["rollback_revision"], 1);
 
-    // A Deployment that never becomes ready: the timeout names it.
-    let never = object(json!({"neverReady": true, "hooks": false}));
+    // A Deployment that never becomes ready: the timeout names it. With cleanup-on-fail the
+    // object this upgrade created is deleted; the ones it only changed stay.
+    let never = object(json!({"neverReady": true, "hooks": false,
+        "extra": ["alpha", "beta", "gamma"]}));
     let mut options = quick_upgrade("fl");
     options.timeout = Duration::from_secs(5);
+    options.cleanup_on_fail = true;
     let error = action::upgrade(&releaser, input(&chart, &never), &options)
         .await
         .expect_err("times out");
@@ -649,6 +652,23 @@ async fn failed_upgrade_then_rollback() {
     );
     assert_eq!(statuses(&ns.name, "fl")[3], (4, "failed".into()));
     assert_eq!(statuses(&ns.name, "fl")[2], (3, "deployed".into()));
+    match &error {
+        ActionError::Failed { outcome, .. } => {
+            let deleted: Vec<&str> = outcome.deleted.iter().map(|k| k.name.as_str()).collect();
+            assert_eq!(deleted, ["fl-extra-gamma"]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        config_map(&client, &ns.name, "fl-extra-gamma")
+            .await
+            .is_none()
+    );
+    assert!(
+        config_map(&client, &ns.name, "fl-extra-alpha")
+            .await
+            .is_some()
+    );
 }
 
 /// Test 7: ownership conflict and take-ownership; CRD policies; the 1 MiB record guard.
