@@ -833,6 +833,14 @@ async fn crds_by_policy(client: &Client, ns: &TestNamespace) {
         .find(|k| k.kind == "Widget")
         .expect("widget applied");
     assert_eq!(widget.name, "crd-create-widget");
+    assert!(
+        outcome
+            .applied
+            .iter()
+            .any(|k| k.name == "crd-create-widgets-served"),
+        "rendered after the CRD was installed: {:?}",
+        outcome.applied
+    );
 
     // Change the CRD by hand: Create leaves it, CreateReplace restores the chart's.
     let patch = json!({"metadata": {"labels": {"chart-version": "by-hand"}}});

@@ -140,6 +140,19 @@ pub(super) fn new_record(
     })
 }
 
+/// Takes the manifest, hooks and notes of a render made after CRDs were installed (Helm
+/// renders after installing CRDs, so `.Capabilities.APIVersions` lists their groups), and
+/// checks the size again.
+pub(super) fn rerendered(
+    release: &mut Release,
+    rendered: &RenderedChart,
+) -> Result<(), ActionError> {
+    release.manifest.clone_from(&rendered.manifest);
+    release.hooks = record_hooks(&rendered.hooks);
+    release.info.notes.clone_from(&rendered.notes);
+    check_size(release)
+}
+
 /// Refuses a record the Secret could not hold, before the cluster is touched.
 pub(super) fn check_size(release: &Release) -> Result<(), ActionError> {
     encode_checked(release)
@@ -298,6 +311,10 @@ pub async fn install(
         .await
         .map_err(unavailable)?;
     outcome.timings.crds = crd_start.elapsed();
+    if !outcome.crds.is_empty() {
+        let rendered = render_for(applier, input, name, namespace, 1, false).await?;
+        rerendered(&mut release, &rendered)?;
+    }
 
     let apply_start = Instant::now();
     let resources = resources_of(applier, &release).await.map_err(unavailable)?;

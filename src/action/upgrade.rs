@@ -14,8 +14,8 @@ use crate::release::status::ReleaseAction;
 use crate::release::{ReleaseStatus, history};
 
 use super::install::{
-    apply_and_wait, check_size, fail, new_record, previous_resources, render_for, resources_of,
-    run_event,
+    apply_and_wait, check_size, fail, new_record, previous_resources, render_for, rerendered,
+    resources_of, run_event,
 };
 use super::{
     ActionError, ActionKind, ChartInput, DEFAULT_TIMEOUT, Outcome, Releaser, StepError, now, unlock,
@@ -184,6 +184,10 @@ pub async fn upgrade(
         .await
         .map_err(unavailable)?;
     outcome.timings.crds = crd_start.elapsed();
+    if !outcome.crds.is_empty() {
+        let rendered = render_for(applier, values_input, name, &namespace, revision, true).await?;
+        rerendered(&mut release, &rendered)?;
+    }
 
     let apply_start = Instant::now();
     let previous = previous_resources(applier, &current)
