@@ -6,6 +6,10 @@
 //! the `helm` CLI keeps working on what it deployed.
 //!
 //! Module map (pure logic is kept apart from I/O):
+//! - [`action`]: release actions (install, upgrade, rollback, uninstall, test, unlock), Helm's
+//!   `pkg/action`.
+//! - [`apply`]: server-side apply, ownership, prune and kstatus readiness waits.
+//! - [`hooks`]: running a release's hooks for one event, with Helm's order and delete policies.
 //! - [`chart`]: chart loading, values, rendering and manifest sorting, as Helm 4 does (pure).
 //! - [`cli`]: subcommands for people and tests (`wheelhouse template`).
 //! - [`template`]: Go `text/template` with Sprig's and Helm's functions (pure).
