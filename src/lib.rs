@@ -6,9 +6,10 @@
 //! the `helm` CLI keeps working on what it deployed.
 //!
 //! Module map (pure logic is kept apart from I/O):
-//! - [`action`]: release actions (install, upgrade, rollback, uninstall, test, unlock), as Helm's `pkg/action`.
-//! - [`apply`]: server-side apply in Helm's order, ownership, pruning, readiness waits.
-//! - [`hooks`]: chart hooks: ordering, delete policies, waiting for Jobs and Pods.
+//! - [`action`]: release actions (install, upgrade, rollback, uninstall, test, unlock), Helm's
+//!   `pkg/action`.
+//! - [`apply`]: server-side apply, ownership, prune and kstatus readiness waits.
+//! - [`hooks`]: running a release's hooks for one event, with Helm's order and delete policies.
 //! - [`api`]: the `HelmRepository` and `HelmRelease` custom resources and their CRDs.
 //! - [`chart`]: chart loading, values, rendering and manifest sorting, as Helm 4 does (pure).
 //! - [`cli`]: subcommands for people and tests (`wheelhouse template`).

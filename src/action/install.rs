@@ -89,15 +89,25 @@ pub(super) async fn render_for(
     Ok(render::render(input.chart, input.values, &options)?)
 }
 
-/// Decodes and resolves a manifest; with `owned`, adds the release's ownership metadata.
+/// Decodes and resolves the manifest of a revision already applied (what an upgrade or
+/// rollback starts from), leaving out kinds the cluster no longer serves.
+pub(super) async fn previous_resources(
+    applier: &Applier,
+    release: &Release,
+) -> Result<Vec<Resource>, ApplyError> {
+    let objects = decode_manifest(&release.manifest)?;
+    applier
+        .build_existing_kinds(objects, &release.namespace)
+        .await
+}
+
+/// Decodes and resolves the manifest of `release` with its ownership metadata added.
 pub(super) async fn resources_of(
     applier: &Applier,
-    manifest: &str,
     release: &Release,
-    owned: bool,
 ) -> Result<Vec<Resource>, ApplyError> {
-    let objects = decode_manifest(manifest)?;
-    let ownership = owned.then_some((release.name.as_str(), release.namespace.as_str()));
+    let objects = decode_manifest(&release.manifest)?;
+    let ownership = Some((release.name.as_str(), release.namespace.as_str()));
     applier.build(objects, &release.namespace, ownership).await
 }
 
@@ -128,6 +138,19 @@ pub(super) fn new_record(
         apply_method: Some(ApplyMethod::ServerSide),
         ..Release::default()
     })
+}
+
+/// Takes the manifest, hooks and notes of a render made after CRDs were installed (Helm
+/// renders after installing CRDs, so `.Capabilities.APIVersions` lists their groups), and
+/// checks the size again.
+pub(super) fn rerendered(
+    release: &mut Release,
+    rendered: &RenderedChart,
+) -> Result<(), ActionError> {
+    release.manifest.clone_from(&rendered.manifest);
+    release.hooks = record_hooks(&rendered.hooks);
+    release.info.notes.clone_from(&rendered.notes);
+    check_size(release)
 }
 
 /// Refuses a record the Secret could not hold, before the cluster is touched.
@@ -265,15 +288,15 @@ pub async fn install(
         source: Box::new(source),
     };
 
-    let render_start = Instant::now();
-    let rendered = render_for(applier, input, name, namespace, 1, false).await?;
-    outcome.timings.render = render_start.elapsed();
     let existing_history = releaser.storage.history(name).await?;
     if history::last(&existing_history).is_some() {
         return Err(ActionError::NameInUse {
             name: name.to_owned(),
         });
     }
+    let render_start = Instant::now();
+    let rendered = render_for(applier, input, name, namespace, 1, false).await?;
+    outcome.timings.render = render_start.elapsed();
     let mut release = new_record(name, namespace, 1, input, input.values.clone(), &rendered)?;
     release.set_status(
         ReleaseStatus::PendingInstall,
@@ -288,11 +311,13 @@ pub async fn install(
         .await
         .map_err(unavailable)?;
     outcome.timings.crds = crd_start.elapsed();
+    if !outcome.crds.is_empty() {
+        let rendered = render_for(applier, input, name, namespace, 1, false).await?;
+        rerendered(&mut release, &rendered)?;
+    }
 
     let apply_start = Instant::now();
-    let resources = resources_of(applier, &release.manifest, &release, true)
-        .await
-        .map_err(unavailable)?;
+    let resources = resources_of(applier, &release).await.map_err(unavailable)?;
     applier
         .check_existing(&resources, name, namespace, options.take_ownership)
         .await

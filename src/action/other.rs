@@ -218,7 +218,7 @@ async fn uninstall_resources(
     let objects = decode_manifest(&release.manifest)?;
     let mut resources = releaser
         .applier
-        .build(objects, &release.namespace, None)
+        .build_existing_kinds(objects, &release.namespace)
         .await?;
     let mut keys: Vec<_> = resources.iter().map(|r| r.key.clone()).collect();
     sort_uninstall(&mut keys);

@@ -14,7 +14,8 @@ use crate::release::status::ReleaseAction;
 use crate::release::{ReleaseStatus, history};
 
 use super::install::{
-    apply_and_wait, check_size, fail, new_record, render_for, resources_of, run_event,
+    apply_and_wait, check_size, fail, new_record, previous_resources, render_for, rerendered,
+    resources_of, run_event,
 };
 use super::{
     ActionError, ActionKind, ChartInput, DEFAULT_TIMEOUT, Outcome, Releaser, StepError, now, unlock,
@@ -183,14 +184,16 @@ pub async fn upgrade(
         .await
         .map_err(unavailable)?;
     outcome.timings.crds = crd_start.elapsed();
+    if !outcome.crds.is_empty() {
+        let rendered = render_for(applier, values_input, name, &namespace, revision, true).await?;
+        rerendered(&mut release, &rendered)?;
+    }
 
     let apply_start = Instant::now();
-    let previous = resources_of(applier, &current.manifest, &current, false)
+    let previous = previous_resources(applier, &current)
         .await
         .map_err(unavailable)?;
-    let target = resources_of(applier, &release.manifest, &release, true)
-        .await
-        .map_err(unavailable)?;
+    let target = resources_of(applier, &release).await.map_err(unavailable)?;
     let known: BTreeSet<&ObjectKey> = previous.iter().map(|r| &r.key).collect();
     let new_objects: Vec<Resource> = target
         .iter()
@@ -401,12 +404,10 @@ pub async fn rollback(
     };
     check_size(&release)?;
     let apply_start = Instant::now();
-    let previous = resources_of(applier, &last.manifest, &last, false)
+    let previous = previous_resources(applier, &last)
         .await
         .map_err(unavailable)?;
-    let target = resources_of(applier, &release.manifest, &release, true)
-        .await
-        .map_err(unavailable)?;
+    let target = resources_of(applier, &release).await.map_err(unavailable)?;
     let known: BTreeSet<&ObjectKey> = previous.iter().map(|r| &r.key).collect();
     let mut created = Vec::new();
     for resource in target.iter().filter(|r| !known.contains(&r.key)) {

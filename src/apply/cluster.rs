@@ -58,6 +58,7 @@ pub struct Resource {
 pub struct Applier {
     client: Client,
     discovery: RwLock<Option<Arc<Discovery>>>,
+    field_manager: String,
 }
 
 /// Which rule decides readiness in [`Applier::wait_ready`].
@@ -70,12 +71,21 @@ pub enum WaitRule {
 }
 
 impl Applier {
-    /// An applier using `client`; discovery runs on first use.
+    /// An applier using `client` and field manager [`FIELD_MANAGER`]; discovery runs on
+    /// first use.
     pub fn new(client: Client) -> Applier {
         Applier {
             client,
             discovery: RwLock::new(None),
+            field_manager: FIELD_MANAGER.to_owned(),
         }
+    }
+
+    /// Uses another field manager. `helm` (the manager the `helm` CLI uses) lets `helm
+    /// upgrade` change fields Wheelhouse applied without `--force-conflicts`.
+    pub fn with_field_manager(mut self, manager: &str) -> Applier {
+        manager.clone_into(&mut self.field_manager);
+        self
     }
 
     /// The client.
@@ -208,6 +218,35 @@ impl Applier {
         Ok(out)
     }
 
+    /// As [`build`](Self::build), but objects whose kind the cluster no longer serves are
+    /// left out (with a warning) instead of failing: for deleting what an earlier revision
+    /// created, where a kind removed since (a deleted CRD) means the objects are gone too.
+    ///
+    /// # Errors
+    /// [`ApplyError::Discovery`].
+    pub async fn build_existing_kinds(
+        &self,
+        objects: Vec<ManifestObject>,
+        default_namespace: &str,
+    ) -> Result<Vec<Resource>, ApplyError> {
+        let mut out = Vec::with_capacity(objects.len());
+        for object in objects {
+            match self.build(vec![object], default_namespace, None).await {
+                Ok(resources) => out.extend(resources),
+                Err(ApplyError::UnknownKind {
+                    api_version,
+                    kind,
+                    name,
+                    ..
+                }) => {
+                    tracing::warn!(%api_version, %kind, %name, "skipping an object of a kind the cluster does not serve");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(out)
+    }
+
     fn api(&self, resource: &Resource) -> Api<DynamicObject> {
         if resource.namespaced {
             Api::namespaced_with(self.client.clone(), &resource.key.namespace, &resource.api)
@@ -231,7 +270,7 @@ impl Applier {
             })
     }
 
-    /// Server-side apply of one object: field manager [`FIELD_MANAGER`], conflicts forced,
+    /// Server-side apply of one object: the applier's field manager, conflicts forced,
     /// strict field validation (unknown or duplicate fields are errors).
     ///
     /// # Errors
@@ -440,7 +479,11 @@ impl Applier {
                             message: "Resource not found".into(),
                         },
                         Some(object) => {
-                            let value = serde_json::to_value(object).unwrap_or(Value::Null);
+                            let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+                            // Items of a list carry no kind: the rules need it.
+                            if let Value::Object(map) = &mut value {
+                                map.insert("kind".into(), Value::String(key.kind.clone()));
+                            }
                             match rule {
                                 WaitRule::Kstatus => readiness::compute(&value),
                                 WaitRule::Hook => readiness::compute_hook(&value),

@@ -134,33 +134,30 @@ pub fn next_action(stored: Option<&StoredRelease>, desired: &Desired) -> NextAct
             }
         }
         "failed" => {
-            let in_sync = stored.chart_name == desired.chart_name
-                && stored.chart_version == desired.chart_version
-                && stored.config_digest == desired.config_digest;
-            if !in_sync && desired.install_failures == 0 && desired.upgrade_failures == 0 {
-                // A new desired state (the counters were reset by the spec change): upgrade
-                // straight onto the failed release, as Helm allows.
-                return NextAction::Upgrade(
-                    if stored.chart_version != desired.chart_version
-                        || stored.chart_name != desired.chart_name
-                    {
-                        UpgradeReason::ChartChanged
-                    } else {
-                        UpgradeReason::ValuesChanged
-                    },
-                );
+            let chart_changed = stored.chart_name != desired.chart_name
+                || stored.chart_version != desired.chart_version;
+            if desired.install_failures == 0 && desired.upgrade_failures == 0 {
+                // No failure of ours is counted for this desired state: the failed revision
+                // came from an interrupted action (unlocked) or from someone else, or the spec
+                // changed since. Upgrade onto it, as Helm allows.
+                return NextAction::Upgrade(if chart_changed {
+                    UpgradeReason::ChartChanged
+                } else if stored.config_digest != desired.config_digest {
+                    UpgradeReason::ValuesChanged
+                } else {
+                    UpgradeReason::RetryFailed
+                });
             }
             if !stored.has_rollback_target {
                 // The install itself failed: remediate by uninstalling, then reinstall.
-                if desired.install_failures > 0
-                    && retries_left(desired.install_failures, desired.install_retries)
+                if retries_left(desired.install_failures, desired.install_retries)
+                    && desired.install_failures > 0
                 {
                     return NextAction::Uninstall;
                 }
                 if desired.install_failures > 0 {
                     return NextAction::Stalled(StallReason::InstallRetriesExhausted);
                 }
-                return NextAction::Upgrade(UpgradeReason::RetryFailed);
             }
             if desired.upgrade_failures > 0
                 && !retries_left(desired.upgrade_failures, desired.upgrade_retries)
@@ -175,13 +172,23 @@ pub fn next_action(stored: Option<&StoredRelease>, desired: &Desired) -> NextAct
         }
         _ => {
             // deployed, superseded, unknown: compare with the desired state.
-            if stored.chart_name != desired.chart_name
+            let reason = if stored.chart_name != desired.chart_name
                 || stored.chart_version != desired.chart_version
             {
-                return NextAction::Upgrade(UpgradeReason::ChartChanged);
-            }
-            if stored.config_digest != desired.config_digest {
-                return NextAction::Upgrade(UpgradeReason::ValuesChanged);
+                Some(UpgradeReason::ChartChanged)
+            } else if stored.config_digest != desired.config_digest {
+                Some(UpgradeReason::ValuesChanged)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                // After remediation (rolled back to the old state), retry within the budget.
+                if desired.upgrade_failures > 0
+                    && !retries_left(desired.upgrade_failures, desired.upgrade_retries)
+                {
+                    return NextAction::Stalled(StallReason::UpgradeRetriesExhausted);
+                }
+                return NextAction::Upgrade(reason);
             }
             if stored.written_by_other || stored.status != "deployed" {
                 return NextAction::Upgrade(UpgradeReason::ChangedOutside);
@@ -423,6 +430,34 @@ mod tests {
                 Some(no_target),
                 desired(),
                 A::Upgrade(UpgradeReason::RetryFailed),
+            ),
+            (
+                "revision unlocked after a crash (no failure counted): upgrade again",
+                Some(stored("failed")),
+                desired(),
+                A::Upgrade(UpgradeReason::RetryFailed),
+            ),
+            (
+                "rolled back, one retry left: upgrade again",
+                Some(stored("deployed")),
+                Desired {
+                    config_digest: "sha256:new".to_owned(),
+                    upgrade_failures: 1,
+                    upgrade_retries: 1,
+                    ..desired()
+                },
+                A::Upgrade(UpgradeReason::ValuesChanged),
+            ),
+            (
+                "rolled back, retries exhausted: stalled",
+                Some(stored("deployed")),
+                Desired {
+                    config_digest: "sha256:new".to_owned(),
+                    upgrade_failures: 2,
+                    upgrade_retries: 1,
+                    ..desired()
+                },
+                A::Stalled(StallReason::UpgradeRetriesExhausted),
             ),
             (
                 "superseded latest (odd history)",
