@@ -81,6 +81,7 @@ async fn killed_operator_always_converges_without_stuck_releases() {
             hr.status.as_ref().is_some_and(|s| {
                 s.observed_generation == hr.metadata.generation
                     && condition::is_true(&s.conditions, condition::READY)
+                    && !condition::is_true(&s.conditions, condition::RECONCILING)
                     && s.history.first().is_some_and(|h| h.status == "deployed")
             }) && hr
                 .spec

@@ -156,6 +156,7 @@ fn is_ready_at(revision: i32) -> impl Fn(&HelmRelease) -> bool {
         hr.status.as_ref().is_some_and(|s| {
             s.observed_generation == hr.metadata.generation
                 && condition::is_true(&s.conditions, condition::READY)
+                && !condition::is_true(&s.conditions, condition::RECONCILING)
                 && s.history.first().is_some_and(|h| h.revision == revision)
         })
     }

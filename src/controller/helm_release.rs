@@ -514,12 +514,22 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
                 return Ok(Action::requeue(wait.max(Duration::from_secs(5))));
             }
         }
-        if writer.set(
+        // kstatus: while an action runs the object is in progress (Reconciling=True,
+        // Ready=Unknown), so a watcher never mistakes the old Ready=True for the new generation.
+        let progress = format!("running {next:?}");
+        let reconciling = writer.set(
             condition::RECONCILING,
             condition::TRUE,
             "Progressing",
-            &format!("running {next:?}"),
-        ) {
+            &progress,
+        );
+        let unknown = writer.set(
+            condition::READY,
+            condition::UNKNOWN,
+            "Progressing",
+            &progress,
+        );
+        if reconciling || unknown {
             writer.write().await?;
         }
         let started = Instant::now();
