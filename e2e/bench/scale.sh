@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Scale benchmark of the HelmRelease controller on the local cluster.
+#
+# Usage: e2e/bench/scale.sh N
+#   Creates N podinfo HelmReleases spread over 10 namespaces (one local chart repository,
+#   served by python3's http.server on loopback, with podinfo packaged by the real helm), runs
+#   `wheelhouse run` against the cluster, and prints: seconds until every HelmRelease is Ready,
+#   the operator's peak RSS and CPU seconds (from /proc), the API server requests made during
+#   the run (the API server's apiserver_request_total, all clients), and the operator's idle
+#   CPU over 30 s with every release Ready. Then it deletes everything it created.
+# Needs python3 (the chart repository server) and awk.
+# Environment: WHEELHOUSE (binary; default: `cargo build --release` then target/release/wheelhouse),
+#   WHEELHOUSE_SHARED_DIR (default ../shared), CONCURRENT (default 4).
+set -euo pipefail
+
+N=${1:?usage: scale.sh N}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SHARED=${WHEELHOUSE_SHARED_DIR:-$ROOT/../shared}
+CONCURRENT=${CONCURRENT:-4}
+die() { echo "scale.sh: $*" >&2; exit 1; }
+
+if [ -z "${WHEELHOUSE:-}" ]; then
+	(cd "$ROOT" && cargo build --release --quiet --bin wheelhouse) || die "cargo build failed"
+	WHEELHOUSE=$ROOT/target/release/wheelhouse
+fi
+eval "$(bash "$ROOT/e2e/cluster.sh" up)"
+
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 10000))
+cleanup() {
+	[ -n "${operator_pid:-}" ] && kill "$operator_pid" 2>/dev/null || true
+	[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
+	for i in $(seq 0 9); do
+		"$KUBECTL" delete namespace "scale-$i" --wait=false --ignore-not-found >/dev/null 2>&1 || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/repo"
+"$HELM" package "$SHARED/conformance/charts/podinfo" -d "$work/repo" >/dev/null
+"$HELM" repo index "$work/repo"
+(cd "$work/repo" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
+server_pid=$!
+"$KUBECTL" apply --server-side -f "$ROOT/crds" >/dev/null
+
+requests() {
+	"$KUBECTL" get --raw /metrics | awk '/^apiserver_request_total/ {s += $NF} END {printf "%d", s}'
+}
+
+manifest="$work/objects.yaml"
+: >"$manifest"
+for i in $(seq 0 9); do
+	cat >>"$manifest" <<-YAML
+	---
+	apiVersion: v1
+	kind: Namespace
+	metadata: {name: scale-$i}
+	---
+	apiVersion: helm.wheelhouse.dev/v1
+	kind: HelmRepository
+	metadata: {name: charts, namespace: scale-$i}
+	spec: {url: "http://127.0.0.1:$port"}
+	YAML
+done
+for n in $(seq 1 "$N"); do
+	cat >>"$manifest" <<-YAML
+	---
+	apiVersion: helm.wheelhouse.dev/v1
+	kind: HelmRelease
+	metadata: {name: podinfo-$n, namespace: scale-$((n % 10))}
+	spec:
+	  chart: {spec: {chart: podinfo, sourceRef: {kind: HelmRepository, name: charts}}}
+	  values: {replicaCount: 1}
+	YAML
+done
+
+"$WHEELHOUSE" --log-level warn run --concurrent "$CONCURRENT" \
+	--metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
+	--chart-cache-dir "$work/cache" >"$work/operator.log" 2>&1 &
+operator_pid=$!
+ticks=$(getconf CLK_TCK)
+cpu_seconds() { awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$operator_pid/stat"; }
+
+before=$(requests)
+start=$(date +%s.%N)
+"$KUBECTL" apply -f "$manifest" >/dev/null
+while :; do
+	ready=$("$KUBECTL" get hr -A -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$' || true)
+	[ "$ready" -ge "$N" ] && break
+	kill -0 "$operator_pid" 2>/dev/null || die "operator exited: $(tail -5 "$work/operator.log")"
+	sleep 0.5
+done
+end=$(date +%s.%N)
+after=$(requests)
+cpu_busy=$(cpu_seconds)
+peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$operator_pid/status")
+sleep 30
+cpu_idle=$(awk -v a="$(cpu_seconds)" -v b="$cpu_busy" 'BEGIN {printf "%.2f", (a - b) / 30 * 100}')
+peak_after_kib=$(awk '/VmHWM/ {print $2}' "/proc/$operator_pid/status")
+
+printf 'scale: N=%d releases in 10 namespaces, --concurrent %d (load average %s)\n' "$N" "$CONCURRENT" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '  all Ready after        %s s\n' "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}')"
+printf '  operator CPU to Ready  %s s\n' "$cpu_busy"
+printf '  operator peak RSS      %s MiB (%s MiB after 30 s idle)\n' "$(awk -v k="$peak_kib" 'BEGIN {printf "%.1f", k / 1024}')" "$(awk -v k="$peak_after_kib" 'BEGIN {printf "%.1f", k / 1024}')"
+printf '  API requests (all)     %d\n' "$((after - before))"
+printf '  idle CPU (30 s)        %s%% of a core\n' "$cpu_idle"
