@@ -321,3 +321,67 @@ async fn registry_with_htpasswd_auth() {
         .expect("pull with dockerconfig");
     assert_eq!(pulled.digest, sha256_file(&archives[0]));
 }
+
+/// `wheelhouse template` on `oci://` references, compared with `helm template` given the same
+/// arguments (exit status, stdout and the `Error:` line identical).
+#[test]
+fn template_from_a_registry_matches_helm() {
+    let scratch = Scratch::new("template");
+    let registry = OciRegistry::start(&scratch.0.join("registry"), None);
+    let archives = package_all(&scratch.0);
+    push_all(&scratch.0, &archives, &registry.host);
+    let demo = format!("oci://{}/charts/demo", registry.host);
+    let podinfo = format!("oci://{}/charts/podinfo", registry.host);
+    let cases: Vec<Vec<String>> = vec![
+        vec!["rel", &demo, "--plain-http"],
+        vec!["rel", &demo, "--plain-http", "--version", "~1.2"],
+        vec!["rel", &format!("{demo}:0.1.0"), "--plain-http"],
+        vec!["rel", &demo, "--plain-http", "--version", "^9"],
+        vec!["rel", &podinfo, "--plain-http", "-n", "x", "--skip-tests"],
+    ]
+    .into_iter()
+    .map(|c| c.into_iter().map(str::to_owned).collect())
+    .collect();
+    for args in &cases {
+        let mut helm_args = vec!["template".to_owned()];
+        helm_args.extend(args.iter().cloned());
+        let helm_args: Vec<&str> = helm_args.iter().map(String::as_str).collect();
+        let output = helm_cmd(&scratch.0, &helm_args);
+        let mut argv = vec!["wheelhouse template".to_owned()];
+        argv.extend(args.iter().cloned());
+        let parsed = wheelhouse::cli::template::parse_argv(&argv).expect("argv");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = wheelhouse::cli::template::execute(&parsed, &mut out, &mut err);
+        let helm_code = u8::try_from(output.status.code().unwrap_or(-1)).unwrap_or(255);
+        assert_eq!(
+            code,
+            helm_code,
+            "exit status for {args:?}: {}",
+            String::from_utf8_lossy(&err)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&output.stdout),
+            "stdout for {args:?}"
+        );
+        // Helm's registry client writes progress notes (`Pulled:`, `Digest:`, the note on
+        // `_` in tags) to stderr; compare only the error line.
+        let error_line = |text: &[u8]| {
+            String::from_utf8_lossy(text)
+                .lines()
+                .filter(|l| l.starts_with("Error: "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(
+            error_line(&err),
+            error_line(&output.stderr),
+            "stderr for {args:?}"
+        );
+    }
+    println!(
+        "template oci://: {}/{} identical to helm",
+        cases.len(),
+        cases.len()
+    );
+}

@@ -1,6 +1,6 @@
 //! Charts from repositories for `wheelhouse template`, as `helm template` locates them
 //! (Helm `pkg/action/install.go`, `ChartPathOptions.LocateChart`): `--repo URL NAME` with
-//! `--version`, and an absolute `http(s)://…/x.tgz` chart URL. Uses [`crate::repo`], so the
+//! `--version`, an absolute `http(s)://…/x.tgz` chart URL, and `oci://` references. Uses [`crate::repo`], so the
 //! archive is also checked against the index digest (Helm does not check it).
 
 use std::time::Duration;
@@ -26,6 +26,8 @@ pub struct RemoteChart {
     pub client_certificate: Option<ClientCertificate>,
     /// `--pass-credentials`.
     pub pass_credentials: bool,
+    /// `--plain-http` (OCI only).
+    pub plain_http: bool,
 }
 
 /// Why a remote chart could not be had; `Display` follows Helm's wording where it has one.
@@ -52,6 +54,12 @@ pub enum RemoteError {
     /// The archive could not be downloaded or failed its checks.
     #[error("{cause}")]
     Download {
+        /// The cause, as an error chain.
+        cause: String,
+    },
+    /// The OCI pull failed (Helm's wording where it has one).
+    #[error("{cause}")]
+    Oci {
         /// The cause, as an error chain.
         cause: String,
     },
@@ -97,6 +105,9 @@ pub fn fetch(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
 
 async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
     let download = |e: FetchError| RemoteError::Download { cause: chain(&e) };
+    if remote.repo.is_none() && remote.name.starts_with("oci://") {
+        return fetch_oci(remote).await;
+    }
     let Some(repo) = &remote.repo else {
         // A chart URL: download it as is.
         let client = RepositoryClient::new(options(&remote.name, remote)).map_err(download)?;
@@ -135,4 +146,28 @@ async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
         .await
         .map_err(download)?;
     Ok(fetched.data)
+}
+
+async fn fetch_oci(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
+    use crate::repo::oci::{OciAuth, OciClient, OciOptions, OciReference};
+    let oci = |e: &dyn std::error::Error| RemoteError::Oci { cause: chain(e) };
+    let reference = OciReference::parse(&remote.name).map_err(|e| oci(&e))?;
+    let auth = match &remote.basic_auth {
+        Some(basic) => OciAuth::Basic {
+            username: basic.username.clone(),
+            password: basic.password.clone(),
+        },
+        None => OciAuth::Anonymous,
+    };
+    let client = OciClient::new(OciOptions {
+        auth,
+        plain_http: remote.plain_http,
+        ca_pem: remote.ca_pem.clone(),
+        ..OciOptions::default()
+    });
+    let chart = client
+        .pull_chart(&reference, &remote.version, None)
+        .await
+        .map_err(|e| oci(&e))?;
+    Ok(chart.data)
 }

@@ -3,7 +3,8 @@
 //!
 //! - CHART is a chart directory or a `.tgz` archive, a chart name with `--repo URL`
 //!   (`--version`, `--devel`, `--username`/`--password`, `--ca-file`, `--cert-file`/`--key-file`,
-//!   `--pass-credentials`), or an `http(s)://` chart URL (see [`crate::cli::remote`]).
+//!   `--pass-credentials`), an `http(s)://` chart URL, or an `oci://` reference (`--plain-http`) (see
+//!   [`crate::cli::remote`]).
 //!   NAME defaults to `release-name`, the namespace to `default`.
 //! - stdout: the release manifest (trimmed, one newline), then every hook
 //!   (`---\n# Source: PATH\nMANIFEST\n`) unless `--skip-tests` drops test hooks; with
@@ -105,6 +106,9 @@ pub struct TemplateArgs {
     /// Send the credentials to chart URLs on other hosts too.
     #[arg(long = "pass-credentials")]
     pub pass_credentials: bool,
+    /// Use plain HTTP for `oci://` registries.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
 }
 
 /// `wheelhouse template` as a command of its own, for [`parse_argv`].
@@ -233,6 +237,7 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     let chart_ref = chart_ref.trim().to_string();
     let chart_path = Path::new(&chart_ref);
     let remote = args.repo.is_some()
+        || chart_ref.starts_with("oci://")
         || ((chart_ref.starts_with("https://") || chart_ref.starts_with("http://"))
             && !chart_path.exists());
     if !remote && !chart_path.exists() {
@@ -404,6 +409,7 @@ fn remote_chart(
         ca_pem,
         client_certificate,
         pass_credentials: args.pass_credentials,
+        plain_http: args.plain_http,
     })
 }
 
