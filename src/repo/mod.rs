@@ -21,6 +21,7 @@ pub mod digest;
 pub mod http;
 pub mod index;
 pub mod oci;
+pub mod provenance;
 pub mod url;
 
 pub use cache::ChartCache;
