@@ -130,8 +130,9 @@ fn main() {
     let peak = status_kib("VmHWM:") * 1024 - rss_before;
     drop(data);
     let stats = region.change();
-    let live = stats.bytes_allocated as i64 - stats.bytes_deallocated as i64
-        + stats.bytes_reallocated as i64;
+    // stats_alloc counts realloc growth in bytes_allocated and shrinkage in
+    // bytes_deallocated already.
+    let live = stats.bytes_allocated as i64 - stats.bytes_deallocated as i64;
     let rss_after = (status_kib("VmRSS:") * 1024).saturating_sub(rss_before);
 
     let data = std::fs::read(&path).unwrap_or_default();
