@@ -106,6 +106,17 @@ pub enum IndexError {
     NoApiVersion,
 }
 
+impl IndexError {
+    /// A PascalCase reason for conditions, events and metrics; all index errors are
+    /// permanent for the bytes fetched (a new fetch may bring a fixed index).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IndexError::ExcessiveAliasing | IndexError::TooDeep => "IndexTooComplex",
+            _ => "InvalidIndex",
+        }
+    }
+}
+
 /// Why [`Index::resolve`] found no chart version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
@@ -144,6 +155,16 @@ pub enum ResolveError {
         /// The newest version the index has for the chart.
         newest: String,
     },
+}
+
+impl ResolveError {
+    /// A PascalCase reason for conditions, events and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ResolveError::InvalidConstraint { .. } => "InvalidVersion",
+            _ => "ChartVersionNotFound",
+        }
+    }
 }
 
 /// One version of a chart as listed in an index: only what resolution and fetching need.

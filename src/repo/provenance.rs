@@ -64,6 +64,16 @@ pub enum ProvenanceError {
     },
 }
 
+impl ProvenanceError {
+    /// A PascalCase reason for conditions, events and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ProvenanceError::EmptyKeyring { .. } => "InvalidKeyring",
+            _ => "VerificationFailed",
+        }
+    }
+}
+
 /// A successful verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
