@@ -385,3 +385,42 @@ fn template_from_a_registry_matches_helm() {
         cases.len()
     );
 }
+
+#[tokio::test]
+async fn registry_over_https_with_a_test_ca() {
+    let scratch = Scratch::new("https");
+    let (ca, cert, key) = wheelhouse_e2e::chart_server::test_pki_pem();
+    let registry =
+        OciRegistry::start_with_tls(&scratch.0.join("registry"), None, Some((&cert, &key)));
+    let ca_file = scratch.0.join("ca.crt");
+    std::fs::write(&ca_file, &ca).expect("ca");
+    let archives = package_all(&scratch.0);
+    run_helm(
+        &scratch.0,
+        &[
+            "push",
+            archives[1].to_str().expect("utf8"),
+            &format!("oci://{}/charts", registry.host),
+            "--ca-file",
+            ca_file.to_str().expect("utf8"),
+        ],
+    );
+    let reference =
+        OciReference::parse(&format!("oci://{}/charts/demo", registry.host)).expect("ref");
+    let trusted = OciClient::new(OciOptions {
+        ca_pem: Some(ca.into_bytes()),
+        ..OciOptions::default()
+    });
+    let pulled = trusted
+        .pull_chart(&reference, "", None)
+        .await
+        .expect("https pull");
+    assert_eq!(pulled.digest, sha256_file(&archives[1]));
+    let untrusted = OciClient::new(OciOptions::default());
+    let err = untrusted
+        .pull_chart(&reference, "1.0.0", None)
+        .await
+        .expect_err("unknown CA");
+    let chain = wheelhouse_e2e::error_chain(&err);
+    assert!(chain.to_lowercase().contains("certificate"), "{chain}");
+}
