@@ -288,3 +288,144 @@ async fn provenance_layer_from_a_registry() {
     let verified = provenance::verify(&pulled.data, None, &prov, &keyring).expect("verifies");
     assert_eq!(verified.file_name, "signed-1.0.0.tgz");
 }
+
+/// `wheelhouse template --verify --keyring` on a local archive, a repository chart and a
+/// chart URL, against `helm template` with the same arguments: exit status and stdout
+/// identical (error wordings of the OpenPGP layer differ, so stderr is not compared).
+#[test]
+fn template_verify_matches_helm() {
+    let scratch = Scratch::new("template");
+    let (public, secret) = make_key(&scratch.0, "signer");
+    let (stranger, _) = make_key(&scratch.0, "stranger");
+    let repo = scratch.0.join("repo");
+    let archive = package_signed(&scratch.0, &repo, "signer", &secret);
+    must(
+        run(
+            &helm(),
+            &["repo", "index", repo.to_str().expect("utf8")],
+            &[],
+        ),
+        "helm repo index",
+    );
+    let tampered_dir = scratch.0.join("tampered");
+    std::fs::create_dir_all(&tampered_dir).expect("mkdir");
+    let mut bytes = std::fs::read(&archive).expect("archive");
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0xff;
+    let tampered = tampered_dir.join("signed-1.0.0.tgz");
+    std::fs::write(&tampered, bytes).expect("write");
+    std::fs::copy(
+        repo.join("signed-1.0.0.tgz.prov"),
+        tampered_dir.join("signed-1.0.0.tgz.prov"),
+    )
+    .expect("copy");
+    let server = ChartServer::start(ServerOptions {
+        root: repo.clone(),
+        ..ServerOptions::default()
+    });
+    let s = |p: &Path| p.to_str().expect("utf8").to_owned();
+    let cases: Vec<(Vec<String>, bool)> = vec![
+        (
+            vec![
+                "rel".into(),
+                s(&archive),
+                "--verify".into(),
+                "--keyring".into(),
+                s(&public),
+            ],
+            true,
+        ),
+        (
+            vec![
+                "rel".into(),
+                s(&archive),
+                "--verify".into(),
+                "--keyring".into(),
+                s(&stranger),
+            ],
+            false,
+        ),
+        (
+            vec![
+                "rel".into(),
+                s(&tampered),
+                "--verify".into(),
+                "--keyring".into(),
+                s(&public),
+            ],
+            false,
+        ),
+        (
+            vec![
+                "rel".into(),
+                "signed".into(),
+                "--repo".into(),
+                server.url.clone(),
+                "--verify".into(),
+                "--keyring".into(),
+                s(&public),
+            ],
+            true,
+        ),
+        (
+            vec![
+                "rel".into(),
+                "signed".into(),
+                "--repo".into(),
+                server.url.clone(),
+                "--verify".into(),
+                "--keyring".into(),
+                s(&stranger),
+            ],
+            false,
+        ),
+        (
+            vec![
+                "rel".into(),
+                format!("{}/signed-1.0.0.tgz", server.url),
+                "--verify".into(),
+                "--keyring".into(),
+                s(&public),
+            ],
+            true,
+        ),
+    ];
+    let env = [
+        ("HELM_CONFIG_HOME", scratch.0.join("config")),
+        ("HELM_CACHE_HOME", scratch.0.join("cache")),
+        ("HELM_DATA_HOME", scratch.0.join("data")),
+    ];
+    let env: Vec<(&str, &Path)> = env.iter().map(|(k, v)| (*k, v.as_path())).collect();
+    for (args, ok) in &cases {
+        let mut helm_args = vec!["template"];
+        helm_args.extend(args.iter().map(String::as_str));
+        let output = run(&helm(), &helm_args, &env);
+        let mut argv = vec!["wheelhouse template".to_owned()];
+        argv.extend(args.iter().cloned());
+        let parsed = wheelhouse::cli::template::parse_argv(&argv).expect("argv");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = wheelhouse::cli::template::execute(&parsed, &mut out, &mut err);
+        assert_eq!(
+            output.status.success(),
+            *ok,
+            "helm on {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            code == 0,
+            *ok,
+            "wheelhouse on {args:?}: {}",
+            String::from_utf8_lossy(&err)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&output.stdout),
+            "{args:?}"
+        );
+        println!(
+            "{args:?}: helm {:?} / wheelhouse {:?}",
+            String::from_utf8_lossy(&output.stderr).trim(),
+            String::from_utf8_lossy(&err).trim()
+        );
+    }
+}

@@ -28,6 +28,8 @@ pub struct RemoteChart {
     pub pass_credentials: bool,
     /// `--plain-http` (OCI only).
     pub plain_http: bool,
+    /// With `--verify`: the keyring's bytes; the chart's provenance must verify against it.
+    pub keyring: Option<Vec<u8>>,
 }
 
 /// Why a remote chart could not be had; `Display` follows Helm's wording where it has one.
@@ -60,6 +62,12 @@ pub enum RemoteError {
     /// The OCI pull failed (Helm's wording where it has one).
     #[error("{cause}")]
     Oci {
+        /// The cause, as an error chain.
+        cause: String,
+    },
+    /// `--verify` failed.
+    #[error("{cause}")]
+    Provenance {
         /// The cause, as an error chain.
         cause: String,
     },
@@ -112,7 +120,18 @@ async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
         // A chart URL: download it as is.
         let client = RepositoryClient::new(options(&remote.name, remote)).map_err(download)?;
         let url = client.repository_url().clone();
-        return client.download(&url).await.map_err(download);
+        let data = client.download(&url).await.map_err(download)?;
+        if let Some(keyring) = &remote.keyring {
+            let prov = client.download_provenance(&url).await.map_err(download)?;
+            let name = url
+                .path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or_default()
+                .to_owned();
+            crate::repo::provenance::verify(&data, Some(&name), &prov, keyring)
+                .map_err(|e| RemoteError::Provenance { cause: chain(&e) })?;
+        }
+        return Ok(data);
     };
     let unreachable = |cause: String| RemoteError::Unreachable {
         url: repo.clone(),
@@ -145,6 +164,20 @@ async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
     let fetched = fetch_chart(&client, None, &remote.name, version)
         .await
         .map_err(download)?;
+    if let Some(keyring) = &remote.keyring {
+        let prov = client
+            .download_provenance(&fetched.url)
+            .await
+            .map_err(download)?;
+        let name = fetched
+            .url
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or_default()
+            .to_owned();
+        crate::repo::provenance::verify(&fetched.data, Some(&name), &prov, keyring)
+            .map_err(|e| RemoteError::Provenance { cause: chain(&e) })?;
+    }
     Ok(fetched.data)
 }
 
@@ -169,5 +202,17 @@ async fn fetch_oci(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
         .pull_chart(&reference, &remote.version, None)
         .await
         .map_err(|e| oci(&e))?;
+    if let Some(keyring) = &remote.keyring {
+        let Some(prov) = &chart.provenance else {
+            return Err(RemoteError::Provenance {
+                cause: format!(
+                    "manifest does not contain a layer with mediatype {}",
+                    crate::repo::oci::PROV_LAYER_MEDIA_TYPE
+                ),
+            });
+        };
+        crate::repo::provenance::verify(&chart.data, None, prov, keyring)
+            .map_err(|e| RemoteError::Provenance { cause: chain(&e) })?;
+    }
     Ok(chart.data)
 }

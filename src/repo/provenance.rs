@@ -140,7 +140,12 @@ pub fn verify(
             .signatures()
             .iter()
             .flat_map(|s| s.issuer_key_id())
-            .map(|id| format!("{id:?}"))
+            .map(|id| {
+                id.as_ref()
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<String>()
+            })
             .collect();
         return Err(ProvenanceError::BadSignature {
             issuers: if issuers.is_empty() {
