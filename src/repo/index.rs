@@ -824,6 +824,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Type-checks a list of strings without keeping it.
+    fn check_string_list(&mut self, path: &str) -> Result<(), IndexError> {
+        match self.source.next()? {
+            Ev::SeqStart => {}
+            Ev::Scalar(_, Kind::Null) => return Ok(()),
+            other => {
+                return Err(IndexError::FieldType {
+                    path: path.to_owned(),
+                    expected: "a list of strings",
+                    found: other.describe(),
+                });
+            }
+        }
+        let mut position = 0usize;
+        loop {
+            match self.source.next()? {
+                Ev::SeqEnd | Ev::End => return Ok(()),
+                Ev::Scalar(_, Kind::Str | Kind::Timestamp | Kind::Null) => {}
+                other => check_string(other, &format!("{path}[{position}]"))?,
+            }
+            position += 1;
+        }
+    }
+
     /// A boolean field; null is false (encoding/json leaves the Go bool unset).
     fn boolean(&mut self, path: &str) -> Result<bool, IndexError> {
         match self.source.next()? {
@@ -958,11 +982,10 @@ impl<'a> Reader<'a> {
                 // refuses (say an unquoted `appVersion: 1.10`) is refused here too.
                 "home" | "description" | "icon" | "condition" | "tags" | "appVersion"
                 | "checksum" | "engine" | "tillerVersion" | "url" => {
-                    self.string(&field_path())?;
+                    let event = self.source.next()?;
+                    check_string(event, &field_path())?;
                 }
-                "sources" | "keywords" => {
-                    self.urls(&field_path())?;
-                }
+                "sources" | "keywords" => self.check_string_list(&field_path())?,
                 "removed" => {
                     self.boolean(&field_path())?;
                 }
@@ -1051,6 +1074,18 @@ impl<'a> Reader<'a> {
         let result = self.entry_fields(fields, path, merge_depth + 1);
         fields.seen = seen;
         result
+    }
+}
+
+/// Checks that an event is a string (or null) as a Go `string` field needs.
+fn check_string(event: Ev<'_>, path: &str) -> Result<(), IndexError> {
+    match event {
+        Ev::Scalar(_, Kind::Str | Kind::Timestamp | Kind::Null) => Ok(()),
+        other => Err(IndexError::FieldType {
+            path: path.to_owned(),
+            expected: "a string",
+            found: other.describe(),
+        }),
     }
 }
 
