@@ -87,8 +87,20 @@ impl std::fmt::Debug for ChartServer {
 /// A CA and a server certificate it issued for `127.0.0.1` and `localhost`.
 struct TestPki {
     ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
     cert: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,
+}
+
+/// PEM files of a fresh test CA and a server certificate it issued for `127.0.0.1` and
+/// `localhost`: (CA certificate, server certificate, server key).
+///
+/// # Panics
+/// When rcgen fails (test setup).
+pub fn test_pki_pem() -> (String, String, String) {
+    let pki = make_pki().unwrap_or_else(|e| panic!("test PKI: {e}"));
+    (pki.ca_pem, pki.cert_pem, pki.key_pem)
 }
 
 fn make_pki() -> Result<TestPki, rcgen::Error> {
@@ -114,6 +126,8 @@ fn make_pki() -> Result<TestPki, rcgen::Error> {
     let cert = params.signed_by(&key, &ca)?;
     Ok(TestPki {
         ca_pem: ca.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
         cert: cert.der().clone(),
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
     })

@@ -78,6 +78,19 @@ impl OciRegistry {
     /// # Panics
     /// When the registry does not start within 30 s (its log is in `dir/registry.log`).
     pub fn start(dir: &Path, credentials: Option<(&str, &str)>) -> OciRegistry {
+        OciRegistry::start_with_tls(dir, credentials, None)
+    }
+
+    /// Like [`OciRegistry::start`], serving HTTPS with `tls` = (certificate PEM, key PEM) when
+    /// given.
+    ///
+    /// # Panics
+    /// As [`OciRegistry::start`].
+    pub fn start_with_tls(
+        dir: &Path,
+        credentials: Option<(&str, &str)>,
+        tls: Option<(&str, &str)>,
+    ) -> OciRegistry {
         std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
@@ -85,6 +98,17 @@ impl OciRegistry {
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.join("data").display()
         );
+        if let Some((cert, key)) = tls {
+            let cert_path = dir.join("tls.crt");
+            let key_path = dir.join("tls.key");
+            std::fs::write(&cert_path, cert).unwrap_or_else(|e| panic!("cert: {e}"));
+            std::fs::write(&key_path, key).unwrap_or_else(|e| panic!("key: {e}"));
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert_path.display(),
+                key_path.display()
+            ));
+        }
         if let Some((user, password)) = credentials {
             let hash = bcrypt::hash(password, 5).unwrap_or_else(|e| panic!("bcrypt: {e}"));
             let htpasswd = dir.join("htpasswd");

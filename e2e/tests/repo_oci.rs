@@ -321,3 +321,106 @@ async fn registry_with_htpasswd_auth() {
         .expect("pull with dockerconfig");
     assert_eq!(pulled.digest, sha256_file(&archives[0]));
 }
+
+/// `wheelhouse template` on `oci://` references, compared with `helm template` given the same
+/// arguments (exit status, stdout and the `Error:` line identical).
+#[test]
+fn template_from_a_registry_matches_helm() {
+    let scratch = Scratch::new("template");
+    let registry = OciRegistry::start(&scratch.0.join("registry"), None);
+    let archives = package_all(&scratch.0);
+    push_all(&scratch.0, &archives, &registry.host);
+    let demo = format!("oci://{}/charts/demo", registry.host);
+    let podinfo = format!("oci://{}/charts/podinfo", registry.host);
+    let cases: Vec<Vec<String>> = vec![
+        vec!["rel", &demo, "--plain-http"],
+        vec!["rel", &demo, "--plain-http", "--version", "~1.2"],
+        vec!["rel", &format!("{demo}:0.1.0"), "--plain-http"],
+        vec!["rel", &demo, "--plain-http", "--version", "^9"],
+        vec!["rel", &podinfo, "--plain-http", "-n", "x", "--skip-tests"],
+    ]
+    .into_iter()
+    .map(|c| c.into_iter().map(str::to_owned).collect())
+    .collect();
+    for args in &cases {
+        let mut helm_args = vec!["template".to_owned()];
+        helm_args.extend(args.iter().cloned());
+        let helm_args: Vec<&str> = helm_args.iter().map(String::as_str).collect();
+        let output = helm_cmd(&scratch.0, &helm_args);
+        let mut argv = vec!["wheelhouse template".to_owned()];
+        argv.extend(args.iter().cloned());
+        let parsed = wheelhouse::cli::template::parse_argv(&argv).expect("argv");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = wheelhouse::cli::template::execute(&parsed, &mut out, &mut err);
+        let helm_code = u8::try_from(output.status.code().unwrap_or(-1)).unwrap_or(255);
+        assert_eq!(
+            code,
+            helm_code,
+            "exit status for {args:?}: {}",
+            String::from_utf8_lossy(&err)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&output.stdout),
+            "stdout for {args:?}"
+        );
+        // Helm's registry client writes progress notes (`Pulled:`, `Digest:`, the note on
+        // `_` in tags) to stderr; compare only the error line.
+        let error_line = |text: &[u8]| {
+            String::from_utf8_lossy(text)
+                .lines()
+                .filter(|l| l.starts_with("Error: "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(
+            error_line(&err),
+            error_line(&output.stderr),
+            "stderr for {args:?}"
+        );
+    }
+    println!(
+        "template oci://: {}/{} identical to helm",
+        cases.len(),
+        cases.len()
+    );
+}
+
+#[tokio::test]
+async fn registry_over_https_with_a_test_ca() {
+    let scratch = Scratch::new("https");
+    let (ca, cert, key) = wheelhouse_e2e::chart_server::test_pki_pem();
+    let registry =
+        OciRegistry::start_with_tls(&scratch.0.join("registry"), None, Some((&cert, &key)));
+    let ca_file = scratch.0.join("ca.crt");
+    std::fs::write(&ca_file, &ca).expect("ca");
+    let archives = package_all(&scratch.0);
+    run_helm(
+        &scratch.0,
+        &[
+            "push",
+            archives[1].to_str().expect("utf8"),
+            &format!("oci://{}/charts", registry.host),
+            "--ca-file",
+            ca_file.to_str().expect("utf8"),
+        ],
+    );
+    let reference =
+        OciReference::parse(&format!("oci://{}/charts/demo", registry.host)).expect("ref");
+    let trusted = OciClient::new(OciOptions {
+        ca_pem: Some(ca.into_bytes()),
+        ..OciOptions::default()
+    });
+    let pulled = trusted
+        .pull_chart(&reference, "", None)
+        .await
+        .expect("https pull");
+    assert_eq!(pulled.digest, sha256_file(&archives[1]));
+    let untrusted = OciClient::new(OciOptions::default());
+    let err = untrusted
+        .pull_chart(&reference, "1.0.0", None)
+        .await
+        .expect_err("unknown CA");
+    let chain = wheelhouse_e2e::error_chain(&err);
+    assert!(chain.to_lowercase().contains("certificate"), "{chain}");
+}

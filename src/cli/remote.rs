@@ -1,6 +1,6 @@
 //! Charts from repositories for `wheelhouse template`, as `helm template` locates them
 //! (Helm `pkg/action/install.go`, `ChartPathOptions.LocateChart`): `--repo URL NAME` with
-//! `--version`, and an absolute `http(s)://…/x.tgz` chart URL. Uses [`crate::repo`], so the
+//! `--version`, an absolute `http(s)://…/x.tgz` chart URL, and `oci://` references. Uses [`crate::repo`], so the
 //! archive is also checked against the index digest (Helm does not check it).
 
 use std::time::Duration;
@@ -26,6 +26,10 @@ pub struct RemoteChart {
     pub client_certificate: Option<ClientCertificate>,
     /// `--pass-credentials`.
     pub pass_credentials: bool,
+    /// `--plain-http` (OCI only).
+    pub plain_http: bool,
+    /// With `--verify`: the keyring's bytes; the chart's provenance must verify against it.
+    pub keyring: Option<Vec<u8>>,
 }
 
 /// Why a remote chart could not be had; `Display` follows Helm's wording where it has one.
@@ -52,6 +56,18 @@ pub enum RemoteError {
     /// The archive could not be downloaded or failed its checks.
     #[error("{cause}")]
     Download {
+        /// The cause, as an error chain.
+        cause: String,
+    },
+    /// The OCI pull failed (Helm's wording where it has one).
+    #[error("{cause}")]
+    Oci {
+        /// The cause, as an error chain.
+        cause: String,
+    },
+    /// `--verify` failed.
+    #[error("{cause}")]
+    Provenance {
         /// The cause, as an error chain.
         cause: String,
     },
@@ -97,11 +113,25 @@ pub fn fetch(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
 
 async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
     let download = |e: FetchError| RemoteError::Download { cause: chain(&e) };
+    if remote.repo.is_none() && remote.name.starts_with("oci://") {
+        return fetch_oci(remote).await;
+    }
     let Some(repo) = &remote.repo else {
         // A chart URL: download it as is.
         let client = RepositoryClient::new(options(&remote.name, remote)).map_err(download)?;
         let url = client.repository_url().clone();
-        return client.download(&url).await.map_err(download);
+        let data = client.download(&url).await.map_err(download)?;
+        if let Some(keyring) = &remote.keyring {
+            let prov = client.download_provenance(&url).await.map_err(download)?;
+            let name = url
+                .path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or_default()
+                .to_owned();
+            crate::repo::provenance::verify(&data, Some(&name), &prov, keyring)
+                .map_err(|e| RemoteError::Provenance { cause: chain(&e) })?;
+        }
+        return Ok(data);
     };
     let unreachable = |cause: String| RemoteError::Unreachable {
         url: repo.clone(),
@@ -134,5 +164,55 @@ async fn fetch_async(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
     let fetched = fetch_chart(&client, None, &remote.name, version)
         .await
         .map_err(download)?;
+    if let Some(keyring) = &remote.keyring {
+        let prov = client
+            .download_provenance(&fetched.url)
+            .await
+            .map_err(download)?;
+        let name = fetched
+            .url
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or_default()
+            .to_owned();
+        crate::repo::provenance::verify(&fetched.data, Some(&name), &prov, keyring)
+            .map_err(|e| RemoteError::Provenance { cause: chain(&e) })?;
+    }
     Ok(fetched.data)
+}
+
+async fn fetch_oci(remote: &RemoteChart) -> Result<Vec<u8>, RemoteError> {
+    use crate::repo::oci::{OciAuth, OciClient, OciOptions, OciReference};
+    let oci = |e: &dyn std::error::Error| RemoteError::Oci { cause: chain(e) };
+    let reference = OciReference::parse(&remote.name).map_err(|e| oci(&e))?;
+    let auth = match &remote.basic_auth {
+        Some(basic) => OciAuth::Basic {
+            username: basic.username.clone(),
+            password: basic.password.clone(),
+        },
+        None => OciAuth::Anonymous,
+    };
+    let client = OciClient::new(OciOptions {
+        auth,
+        plain_http: remote.plain_http,
+        ca_pem: remote.ca_pem.clone(),
+        ..OciOptions::default()
+    });
+    let chart = client
+        .pull_chart(&reference, &remote.version, None)
+        .await
+        .map_err(|e| oci(&e))?;
+    if let Some(keyring) = &remote.keyring {
+        let Some(prov) = &chart.provenance else {
+            return Err(RemoteError::Provenance {
+                cause: format!(
+                    "manifest does not contain a layer with mediatype {}",
+                    crate::repo::oci::PROV_LAYER_MEDIA_TYPE
+                ),
+            });
+        };
+        crate::repo::provenance::verify(&chart.data, None, prov, keyring)
+            .map_err(|e| RemoteError::Provenance { cause: chain(&e) })?;
+    }
+    Ok(chart.data)
 }

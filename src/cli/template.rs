@@ -3,7 +3,8 @@
 //!
 //! - CHART is a chart directory or a `.tgz` archive, a chart name with `--repo URL`
 //!   (`--version`, `--devel`, `--username`/`--password`, `--ca-file`, `--cert-file`/`--key-file`,
-//!   `--pass-credentials`), or an `http(s)://` chart URL (see [`crate::cli::remote`]).
+//!   `--pass-credentials`, `--verify`/`--keyring`), an `http(s)://` chart URL, or an `oci://` reference (`--plain-http`) (see
+//!   [`crate::cli::remote`]).
 //!   NAME defaults to `release-name`, the namespace to `default`.
 //! - stdout: the release manifest (trimmed, one newline), then every hook
 //!   (`---\n# Source: PATH\nMANIFEST\n`) unless `--skip-tests` drops test hooks; with
@@ -105,6 +106,15 @@ pub struct TemplateArgs {
     /// Send the credentials to chart URLs on other hosts too.
     #[arg(long = "pass-credentials")]
     pub pass_credentials: bool,
+    /// Use plain HTTP for `oci://` registries.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
+    /// Verify the chart's provenance (`.prov`) before using it.
+    #[arg(long = "verify")]
+    pub verify: bool,
+    /// Public keys for `--verify` (default `$GNUPGHOME/pubring.gpg` or `~/.gnupg/pubring.gpg`).
+    #[arg(long = "keyring")]
+    pub keyring: Option<String>,
 }
 
 /// `wheelhouse template` as a command of its own, for [`parse_argv`].
@@ -163,6 +173,9 @@ pub enum TemplateError {
     /// Rendering failed.
     #[error("{0}")]
     Render(RenderError),
+    /// `--verify` failed for a local chart (Helm's wording where it has one).
+    #[error("{0}")]
+    Verify(String),
     /// The chart could not be had from its repository or URL.
     #[error(transparent)]
     Remote(Box<crate::cli::remote::RemoteError>),
@@ -233,12 +246,16 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     let chart_ref = chart_ref.trim().to_string();
     let chart_path = Path::new(&chart_ref);
     let remote = args.repo.is_some()
+        || chart_ref.starts_with("oci://")
         || ((chart_ref.starts_with("https://") || chart_ref.starts_with("http://"))
             && !chart_path.exists());
     if !remote && !chart_path.exists() {
         return Err(TemplateError::ChartNotFound(chart_ref));
     }
     // Helm locates (downloads) the chart before it merges values, and loads it after.
+    if args.verify && !remote {
+        verify_local(chart_path, &keyring_path(args))?;
+    }
     let downloaded = if remote {
         Some(
             crate::cli::remote::fetch(&remote_chart(args, &chart_ref)?)
@@ -404,7 +421,56 @@ fn remote_chart(
         ca_pem,
         client_certificate,
         pass_credentials: args.pass_credentials,
+        plain_http: args.plain_http,
+        keyring: if args.verify {
+            Some(read_keyring(&keyring_path(args))?)
+        } else {
+            None
+        },
     })
+}
+
+/// `--keyring`, or Helm's default: the legacy `pubring.gpg` under `$GNUPGHOME` or `~/.gnupg`.
+fn keyring_path(args: &TemplateArgs) -> String {
+    if let Some(path) = &args.keyring {
+        return path.clone();
+    }
+    let home = std::env::var("GNUPGHOME")
+        .unwrap_or_else(|_| format!("{}/.gnupg", std::env::var("HOME").unwrap_or_default()));
+    format!("{home}/pubring.gpg")
+}
+
+fn read_keyring(path: &str) -> Result<Vec<u8>, TemplateError> {
+    std::fs::read(path).map_err(|e| {
+        let TemplateError::Read { path, message } = read_error(path, &e) else {
+            return TemplateError::Verify(format!("failed to load keyring: {e}"));
+        };
+        TemplateError::Verify(format!("failed to load keyring: open {path}: {message}"))
+    })
+}
+
+/// Helm's `VerifyChart` for a local archive and its `.prov` beside it.
+fn verify_local(path: &Path, keyring: &str) -> Result<(), TemplateError> {
+    if path.is_dir() {
+        return Err(TemplateError::Verify(
+            "unpacked charts cannot be verified".to_string(),
+        ));
+    }
+    let prov_path = format!("{}.prov", path.display());
+    let Ok(prov) = std::fs::read(&prov_path) else {
+        return Err(TemplateError::Verify(format!(
+            "could not load provenance file {prov_path}: stat {prov_path}: no such file or directory"
+        )));
+    };
+    let keyring = read_keyring(keyring)?;
+    let archive = std::fs::read(path).map_err(|e| read_error(&path.display().to_string(), &e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    crate::repo::provenance::verify(&archive, Some(&name), &prov, &keyring)
+        .map(|_| ())
+        .map_err(|e| TemplateError::Verify(e.to_string()))
 }
 
 /// Loads a chart directory or `.tgz` archive.

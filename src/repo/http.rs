@@ -40,6 +40,9 @@ pub const DEFAULT_MAX_REDIRECTS: usize = 10;
 /// usefully.
 pub const DEFAULT_MAX_CHART_BYTES: u64 = 100 * 1024 * 1024;
 
+/// Largest provenance file accepted, in bytes (1 MiB).
+pub const MAX_PROVENANCE_BYTES: u64 = 1024 * 1024;
+
 /// User agent sent with every request.
 pub const USER_AGENT: &str = concat!("wheelhouse/", env!("CARGO_PKG_VERSION"));
 
@@ -432,6 +435,25 @@ impl RepositoryClient {
             url.as_str(),
             "chart archive",
             self.options.max_chart_bytes,
+        )
+        .await
+    }
+
+    /// Downloads the provenance file of a chart: the chart URL with `.prov` appended to its
+    /// path (Helm's convention), limited to 1 MiB.
+    ///
+    /// # Errors
+    /// As [`RepositoryClient::download`].
+    pub async fn download_provenance(&self, chart_url: &Url) -> Result<Vec<u8>, FetchError> {
+        let mut url = chart_url.clone();
+        let path = format!("{}.prov", url.path());
+        url.set_path(&path);
+        let response = self.send(&url, HeaderMap::new()).await?;
+        self.read_body(
+            response,
+            url.as_str(),
+            "provenance file",
+            MAX_PROVENANCE_BYTES,
         )
         .await
     }

@@ -12,9 +12,10 @@
 //! events once and keeps, per chart version, only `version`, `urls`, `digest`, `created`,
 //! `deprecated`, `apiVersion` and `kubeVersion` (see [`ChartVersion`]). Scalars are typed with
 //! go-yaml v2's rules (`crate::codec::yaml`), so a value Helm would refuse (an unquoted
-//! `version: 1.10` is a number, not a string) is refused here too. Differences from Helm, all
-//! on the safe side: fields other than the kept ones and `type`/`name` are skipped without a
-//! type check; YAML aliases may expand to at most as many nodes as the document itself holds
+//! `version: 1.10` is a number, not a string) is refused here too; the other string, string
+//! list and boolean fields of an entry are type-checked the same way and dropped. Differences
+//! from Helm: the contents of `maintainers`, `annotations`, `dependencies` and of the top-level
+//! fields other than `apiVersion` and `entries` are skipped without a type check; YAML aliases may expand to at most as many nodes as the document itself holds
 //! (plus [`ALIAS_EXPANSION_SLACK`]) on top of go-yaml's own aliasing ratio, which bounds an
 //! alias bomb in time and memory.
 
@@ -105,6 +106,17 @@ pub enum IndexError {
     NoApiVersion,
 }
 
+impl IndexError {
+    /// A PascalCase reason for conditions, events and metrics; all index errors are
+    /// permanent for the bytes fetched (a new fetch may bring a fixed index).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IndexError::ExcessiveAliasing | IndexError::TooDeep => "IndexTooComplex",
+            _ => "InvalidIndex",
+        }
+    }
+}
+
 /// Why [`Index::resolve`] found no chart version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
@@ -143,6 +155,16 @@ pub enum ResolveError {
         /// The newest version the index has for the chart.
         newest: String,
     },
+}
+
+impl ResolveError {
+    /// A PascalCase reason for conditions, events and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ResolveError::InvalidConstraint { .. } => "InvalidVersion",
+            _ => "ChartVersionNotFound",
+        }
+    }
 }
 
 /// One version of a chart as listed in an index: only what resolution and fetching need.
@@ -802,6 +824,43 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Type-checks a list of strings without keeping it.
+    fn check_string_list(&mut self, path: &str) -> Result<(), IndexError> {
+        match self.source.next()? {
+            Ev::SeqStart => {}
+            Ev::Scalar(_, Kind::Null) => return Ok(()),
+            other => {
+                return Err(IndexError::FieldType {
+                    path: path.to_owned(),
+                    expected: "a list of strings",
+                    found: other.describe(),
+                });
+            }
+        }
+        let mut position = 0usize;
+        loop {
+            match self.source.next()? {
+                Ev::SeqEnd | Ev::End => return Ok(()),
+                Ev::Scalar(_, Kind::Str | Kind::Timestamp | Kind::Null) => {}
+                other => check_string(other, &format!("{path}[{position}]"))?,
+            }
+            position += 1;
+        }
+    }
+
+    /// A boolean field; null is false (encoding/json leaves the Go bool unset).
+    fn boolean(&mut self, path: &str) -> Result<bool, IndexError> {
+        match self.source.next()? {
+            Ev::Scalar(_, Kind::Bool(b)) => Ok(b),
+            Ev::Scalar(_, Kind::Null) => Ok(false),
+            other => Err(IndexError::FieldType {
+                path: path.to_owned(),
+                expected: "a boolean",
+                found: other.describe(),
+            }),
+        }
+    }
+
     fn entries(&mut self) -> Result<(), IndexError> {
         match self.source.next()? {
             Ev::MapStart => {}
@@ -917,20 +976,19 @@ impl<'a> Reader<'a> {
                 "apiVersion" => fields.api_version = self.string(&field_path())?,
                 "kubeVersion" => fields.kube_version = self.string(&field_path())?,
                 "type" => fields.chart_type = self.string(&field_path())?,
-                "deprecated" => {
-                    fields.deprecated = match self.source.next()? {
-                        Ev::Scalar(_, Kind::Bool(b)) => b,
-                        Ev::Scalar(_, Kind::Null) => false,
-                        other => {
-                            return Err(IndexError::FieldType {
-                                path: field_path(),
-                                expected: "a boolean",
-                                found: other.describe(),
-                            });
-                        }
-                    }
-                }
+                "deprecated" => fields.deprecated = self.boolean(&field_path())?,
                 "urls" => fields.urls = self.urls(&field_path())?,
+                // Not kept, but typed as Helm's structs type them, so an index Helm
+                // refuses (say an unquoted `appVersion: 1.10`) is refused here too.
+                "home" | "description" | "icon" | "condition" | "tags" | "appVersion"
+                | "checksum" | "engine" | "tillerVersion" | "url" => {
+                    let event = self.source.next()?;
+                    check_string(event, &field_path())?;
+                }
+                "sources" | "keywords" => self.check_string_list(&field_path())?,
+                "removed" => {
+                    self.boolean(&field_path())?;
+                }
                 _ => self.skip()?,
             }
         }
@@ -1016,6 +1074,18 @@ impl<'a> Reader<'a> {
         let result = self.entry_fields(fields, path, merge_depth + 1);
         fields.seen = seen;
         result
+    }
+}
+
+/// Checks that an event is a string (or null) as a Go `string` field needs.
+fn check_string(event: Ev<'_>, path: &str) -> Result<(), IndexError> {
+    match event {
+        Ev::Scalar(_, Kind::Str | Kind::Timestamp | Kind::Null) => Ok(()),
+        other => Err(IndexError::FieldType {
+            path: path.to_owned(),
+            expected: "a string",
+            found: other.describe(),
+        }),
     }
 }
 

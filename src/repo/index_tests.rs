@@ -117,6 +117,19 @@ fn types_scalars_as_go_yaml_v2() {
         err.as_deref(),
         Some("index.yaml: entries.a[0].version must be a string, found a number")
     );
+    // Fields that are not kept are typed too.
+    let err =
+        parse("apiVersion: v1\nentries:\n  a:\n  - {name: a, version: 1.0.0, appVersion: 1.10}\n")
+            .err()
+            .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("index.yaml: entries.a[0].appVersion must be a string, found a number")
+    );
+    let err =
+        parse("apiVersion: v1\nentries:\n  a:\n  - {name: a, version: 1.0.0, keywords: [x, 3]}\n")
+            .err();
+    assert!(matches!(err, Some(IndexError::FieldType { .. })), "{err:?}");
     // YAML 1.1 booleans.
     let index =
         parse("apiVersion: v1\nentries:\n  a:\n  - {name: a, version: 1.0.0, deprecated: yes}\n")
