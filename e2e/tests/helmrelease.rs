@@ -605,3 +605,96 @@ async fn bad_input_is_reported_in_conditions() {
         "the last artifact is kept"
     );
 }
+
+/// Issue 7 with issue 5's OCI source: a HelmRelease from a real distribution registry (chart
+/// pushed by the real `helm push`), resolved from the registry's tags; and provenance
+/// verification asked for a chart that has none: nothing is released.
+#[tokio::test]
+async fn helmrelease_from_an_oci_registry_and_unverifiable_provenance() {
+    let setup = setup("hr-oci").await;
+    let ns = setup.namespace.name.as_str();
+    let releases: Api<HelmRelease> = Api::namespaced(setup.client.clone(), ns);
+    let registry_dir = setup._repo_dir.0.join("registry");
+    let registry = wheelhouse_e2e::oci_registry::OciRegistry::start(&registry_dir, None);
+    let archive = std::fs::read_dir(setup._repo_dir.0.join("repo"))
+        .expect("repo dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("podinfo-"))
+        })
+        .expect("podinfo archive");
+    ok(
+        run(
+            "helm",
+            &[
+                "push",
+                archive.to_str().expect("utf8"),
+                &format!("oci://{}/charts", registry.host),
+                "--plain-http",
+            ],
+            None,
+        ),
+        "helm push",
+    );
+    apply_yaml(
+        ns,
+        &format!(
+            "apiVersion: helm.wheelhouse.dev/v1\nkind: HelmRepository\nmetadata:\n  name: registry\nspec:\n  type: oci\n  url: oci://{}/charts\n  insecure: true\n",
+            registry.host
+        ),
+    );
+    apply_yaml(
+        ns,
+        "apiVersion: helm.wheelhouse.dev/v1\nkind: HelmRelease\nmetadata:\n  name: from-oci\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: \"6.x\"\n      sourceRef: {kind: HelmRepository, name: registry}\n",
+    );
+    let hr = wait_for(
+        &releases,
+        "from-oci",
+        "installed from OCI",
+        TIMEOUT,
+        is_ready_at(1),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
+    let snapshot = &hr.status.as_ref().expect("status").history[0];
+    assert_eq!(snapshot.chart_name, "podinfo");
+    assert!(
+        snapshot.chart_version.starts_with("6."),
+        "{}",
+        snapshot.chart_version
+    );
+
+    // verify: the HTTP repository's podinfo has no .prov, so nothing may be released.
+    apply_yaml(ns, &repository_yaml(&setup.server.url));
+    apply_yaml(
+        ns,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: keyring\nstringData:\n  pubring.gpg: not a keyring\n",
+    );
+    apply_yaml(
+        ns,
+        &podinfo_release("verified", "").replace(
+            "      sourceRef: {kind: HelmRepository, name: charts}\n",
+            "      sourceRef: {kind: HelmRepository, name: charts}\n      verify:\n        secretRef: {name: keyring}\n",
+        ),
+    );
+    let hr = wait_for(
+        &releases,
+        "verified",
+        "verification failure",
+        TIMEOUT,
+        not_ready_with("VerificationFailed"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
+    let (_, _, message) = ready_status(&hr).expect("Ready");
+    assert!(message.contains("provenance"), "{message}");
+    assert!(
+        release_secrets(&setup.client, ns, "verified")
+            .await
+            .is_empty(),
+        "nothing released"
+    );
+}

@@ -44,6 +44,7 @@ use crate::api::{HelmRelease, HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION,
 use crate::release::ReleaseStatus;
 use crate::release::model::Release;
 use crate::release::storage::STORAGE_FIELD_MANAGER;
+use crate::repo::oci::{OciAuth, OciClient, OciOptions, OciReference};
 
 /// Helm's longest release name.
 pub const MAX_RELEASE_NAME_LENGTH: usize = 53;
@@ -74,9 +75,13 @@ pub enum ReleaseError {
     /// The chart archive could not be fetched or failed its checks.
     #[error("chart download failed")]
     Fetch(#[source] crate::repo::http::FetchError),
-    /// Provenance verification is asked for but this build cannot do it.
+    /// Provenance verification (`spec.chart.spec.verify`) failed: no `.prov`, no keyring, or a
+    /// signature no key verifies. Nothing is rendered.
     #[error("{0}")]
     Verification(String),
+    /// Pulling from an OCI registry failed.
+    #[error("OCI chart pull failed")]
+    Oci(#[source] crate::repo::oci::OciError),
     /// The archive is not a loadable chart.
     #[error("chart archive could not be loaded")]
     Load(#[source] crate::chart::load::LoadError),
@@ -125,6 +130,7 @@ impl ReleaseError {
             ReleaseError::CrossNamespaceRef(_) => "AccessDenied",
             ReleaseError::Resolve(_) => "ChartNotFound",
             ReleaseError::Fetch(error) => error.reason(),
+            ReleaseError::Oci(error) => error.reason(),
             ReleaseError::Verification(_) => "VerificationFailed",
             ReleaseError::Load(_) => "InvalidChart",
             ReleaseError::Values(_) => "InitFailed",
@@ -761,43 +767,181 @@ async fn prepare_chart(hr: &HelmRelease, ctx: &Context) -> Result<PreparedChart,
             spec.source_ref.name
         )));
     };
-    if repository.spec.type_ == Some(crate::api::helm_repository::RepositoryType::Oci) {
-        return Err(ReleaseError::InvalidSpec(format!(
-            "HelmRepository {source_namespace}/{} is an OCI registry; HelmReleases from OCI sources are not supported yet",
-            spec.source_ref.name
-        )));
-    }
-    let Some(stored) = ctx.indexes.get(&key) else {
-        return Err(ReleaseError::SourceNotReady(format!(
-            "HelmRepository {source_namespace}/{} has no index yet",
-            spec.source_ref.name
-        )));
-    };
     let constraint = spec.version.as_deref().unwrap_or(DEFAULT_CHART_VERSION);
-    let version = stored
-        .index
-        .resolve(&spec.chart, constraint)
-        .map_err(ReleaseError::Resolve)?
-        .clone();
-    if spec.verify.is_some() {
-        return Err(ReleaseError::Verification(
-            "spec.chart.spec.verify: provenance verification is not available in this build"
-                .to_owned(),
-        ));
+    let keyring = match &spec.verify {
+        Some(verify) => Some(keyrings(ctx, &namespace, &verify.secret_ref.name).await?),
+        None => None,
+    };
+    let (data, version, provenance) =
+        if repository.spec.type_ == Some(crate::api::helm_repository::RepositoryType::Oci) {
+            let options = oci_options(&repository, ctx).await?;
+            let reference = format!(
+                "{}/{}",
+                repository.spec.url.trim_end_matches('/'),
+                spec.chart
+            );
+            let reference = OciReference::parse(&reference).map_err(ReleaseError::Oci)?;
+            let pulled = OciClient::new(options)
+                .pull_chart(
+                    &reference,
+                    if constraint == "*" { "" } else { constraint },
+                    ctx.chart_cache.as_ref(),
+                )
+                .await
+                .map_err(ReleaseError::Oci)?;
+            let version = pulled.tag.clone().unwrap_or_default().replace('_', "+");
+            (pulled.data, version, pulled.provenance)
+        } else {
+            let Some(stored) = ctx.indexes.get(&key) else {
+                return Err(ReleaseError::SourceNotReady(format!(
+                    "HelmRepository {source_namespace}/{} has no index yet",
+                    spec.source_ref.name
+                )));
+            };
+            let version = stored
+                .index
+                .resolve(&spec.chart, constraint)
+                .map_err(ReleaseError::Resolve)?
+                .clone();
+            let client = crate::repo::RepositoryClient::new(stored.options.clone())
+                .map_err(ReleaseError::Fetch)?;
+            let fetched =
+                crate::repo::fetch_chart(&client, ctx.chart_cache.as_ref(), &spec.chart, &version)
+                    .await
+                    .map_err(ReleaseError::Fetch)?;
+            let provenance =
+                if keyring.is_some() {
+                    Some(client.download_provenance(&fetched.url).await.map_err(|e| {
+                    ReleaseError::Verification(format!(
+                        "spec.chart.spec.verify: cannot download the provenance file: {}",
+                        error_chain(&e)
+                    ))
+                })?)
+                } else {
+                    None
+                };
+            (fetched.data, version.version.to_string(), provenance)
+        };
+    if let Some(keyrings) = keyring {
+        let Some(provenance) = provenance else {
+            return Err(ReleaseError::Verification(format!(
+                "spec.chart.spec.verify: chart {} {version} has no provenance",
+                spec.chart
+            )));
+        };
+        let mut failures = Vec::new();
+        let verified =
+            keyrings.iter().any(|(entry, keyring)| {
+                match crate::repo::provenance::verify(&data, None, &provenance, keyring) {
+                    Ok(_) => true,
+                    Err(error) => {
+                        failures.push(format!("{entry}: {}", error_chain(&error)));
+                        false
+                    }
+                }
+            });
+        if !verified {
+            return Err(ReleaseError::Verification(format!(
+                "spec.chart.spec.verify: provenance of chart {} {version} does not verify: {}",
+                spec.chart,
+                failures.join("; ")
+            )));
+        }
     }
-    let client =
-        crate::repo::RepositoryClient::new(stored.options.clone()).map_err(ReleaseError::Fetch)?;
-    let fetched =
-        crate::repo::fetch_chart(&client, ctx.chart_cache.as_ref(), &spec.chart, &version)
-            .await
-            .map_err(ReleaseError::Fetch)?;
-    let chart =
-        crate::chart::load::load_archive(&fetched.data, &crate::chart::load::Limits::default())
-            .map_err(ReleaseError::Load)?;
-    Ok(PreparedChart {
-        chart,
-        version: version.version.to_string(),
-    })
+    let chart = crate::chart::load::load_archive(&data, &crate::chart::load::Limits::default())
+        .map_err(ReleaseError::Load)?;
+    Ok(PreparedChart { chart, version })
+}
+
+/// The keyrings of a verification Secret: every data entry, by key.
+async fn keyrings(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> Result<Vec<(String, Vec<u8>)>, ReleaseError> {
+    let secret = Api::<Secret>::namespaced(ctx.client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .map_err(|source| ReleaseError::Read {
+            what: format!("reading Secret {name}"),
+            source,
+        })?
+        .ok_or_else(|| {
+            ReleaseError::Verification(format!(
+                "spec.chart.spec.verify: keyring Secret {name} not found"
+            ))
+        })?;
+    let entries: Vec<(String, Vec<u8>)> = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| (key, value.0))
+        .collect();
+    if entries.is_empty() {
+        return Err(ReleaseError::Verification(format!(
+            "spec.chart.spec.verify: keyring Secret {name} has no entries"
+        )));
+    }
+    Ok(entries)
+}
+
+/// Registry options of an OCI HelmRepository: `secretRef` (a `.dockerconfigjson` or
+/// `username`/`password`), `certSecretRef`'s `ca.crt`, `insecure`, `timeout`.
+async fn oci_options(
+    repository: &HelmRepository,
+    ctx: &Context,
+) -> Result<OciOptions, ReleaseError> {
+    let namespace = repository.namespace().unwrap_or_default();
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let read = |name: String| {
+        let secrets = secrets.clone();
+        async move {
+            secrets
+                .get_opt(&name)
+                .await
+                .map_err(|source| ReleaseError::Read {
+                    what: format!("reading Secret {name}"),
+                    source,
+                })?
+                .ok_or_else(|| ReleaseError::SourceNotReady(format!("Secret {name} not found")))
+                .map(|s| {
+                    s.data
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.0))
+                        .collect::<BTreeMap<String, Vec<u8>>>()
+                })
+        }
+    };
+    let mut options = OciOptions {
+        plain_http: repository.spec.insecure == Some(true),
+        ..OciOptions::default()
+    };
+    if let Some(timeout) = &repository.spec.timeout {
+        options.timeout = spec_duration(Some(timeout), "60s", "timeout")?;
+    }
+    if let Some(reference) = &repository.spec.secret_ref {
+        let data = read(reference.name.clone()).await?;
+        let host = OciReference::parse(&repository.spec.url)
+            .map(|r| r.registry)
+            .unwrap_or_default();
+        options.auth = if let Some(config) = data.get(".dockerconfigjson") {
+            crate::repo::oci::auth_from_docker_config(config, &host).map_err(ReleaseError::Oci)?
+        } else {
+            let text = |key: &str| {
+                String::from_utf8_lossy(data.get(key).map(Vec::as_slice).unwrap_or_default())
+                    .into_owned()
+            };
+            OciAuth::Basic {
+                username: text("username"),
+                password: text("password"),
+            }
+        };
+    }
+    if let Some(reference) = &repository.spec.cert_secret_ref {
+        options.ca_pem = read(reference.name.clone()).await?.get("ca.crt").cloned();
+    }
+    Ok(options)
 }
 
 async fn compose_values(
