@@ -26,7 +26,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::chart::manifest::{self, Hook, INSTALL_ORDER, Manifest, ManifestError, SkippedHook};
 use crate::chart::model::Chart;
-use crate::chart::values;
+use crate::chart::values::{self, Warning};
 use crate::template::Value;
 use crate::template::value::{JsonNumbers, Str};
 
@@ -107,6 +107,9 @@ pub struct RenderedChart {
     /// Documents dropped because their `helm.sh/hook` names an unknown event (Helm logs
     /// `skipping unknown hooks` for each).
     pub skipped_hooks: Vec<SkippedHook>,
+    /// What Helm logs while processing the values (non-bool conditions, missing
+    /// import-values tables), in order; filled by [`render`].
+    pub warnings: Vec<Warning>,
 }
 
 /// Why rendering failed. `Display` gives Helm's error text (what `helm template` prints
@@ -264,6 +267,24 @@ pub fn render(
     user_values: &Map<String, Json>,
     options: &RenderOptions,
 ) -> Result<RenderedChart, RenderError> {
+    let mut warnings = Vec::new();
+    let mut rendered = render_logged(chart, user_values, options, &mut warnings)?;
+    rendered.warnings = warnings;
+    Ok(rendered)
+}
+
+/// [`render`] that appends the warnings Helm would log to `warnings` as they arise, so a
+/// caller also gets those logged before a failure (Helm prints them before its error). The
+/// returned [`RenderedChart::warnings`] is left empty.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_logged(
+    chart: &Chart,
+    user_values: &Map<String, Json>,
+    options: &RenderOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<RenderedChart, RenderError> {
     check_installable_type(chart)?;
     check_dependencies(chart)?;
     validate_release_name(&options.release.name).map_err(|reason| {
@@ -273,11 +294,10 @@ pub fn render(
         }
     })?;
     let mut processed = chart.clone();
-    values::process_dependencies(&mut processed, user_values).map_err(|e| {
-        RenderError::Dependencies {
+    values::dependencies::process_dependencies_logged(&mut processed, user_values, warnings)
+        .map_err(|e| RenderError::Dependencies {
             message: e.to_string(),
-        }
-    })?;
+        })?;
     let coalesced =
         values::to_render_values(&processed, user_values, options.skip_schema_validation).map_err(
             |e| match e {
@@ -360,6 +380,7 @@ pub fn render_processed(
         crds,
         notes,
         skipped_hooks: sorted.skipped_hooks,
+        warnings: Vec::new(),
     })
 }
 

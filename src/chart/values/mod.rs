@@ -7,7 +7,8 @@
 //! 1. [`ValueOptions::merge_values`]: `-f` files, then `--set-json`, `--set`, `--set-string`,
 //!    `--set-file`, `--set-literal` (parsers in [`strvals`]).
 //! 2. [`process_dependencies`]: resolves aliases, disables subcharts by tags and conditions,
-//!    imports values from children (changes the chart tree in place).
+//!    imports values from children (changes the chart tree in place), and returns the
+//!    [`Warning`]s Helm logs on the way (non-bool conditions or tags, missing import tables).
 //! 3. [`to_render_values`]: [`coalesce_values`] of the processed chart with the user's values,
 //!    then [`validate_against_schema`]; the result is the top chart's `.Values`, and
 //!    [`subchart_values`] gives each subchart's.
@@ -31,6 +32,7 @@ pub mod dependencies;
 pub mod schema;
 pub mod strvals;
 pub mod user;
+pub mod warning;
 
 mod gofmt;
 mod table;
@@ -47,6 +49,7 @@ pub use dependencies::process_dependencies;
 pub use schema::{SchemaError, validate_against_schema};
 pub use strvals::StrvalsError;
 pub use user::{UserValuesError, ValueOptions};
+pub use warning::{Warning, WarningLevel};
 
 use crate::chart::model::Chart;
 
