@@ -242,6 +242,14 @@ fn fixture_cases(packaged: &Path) -> Vec<Case> {
         ],
         false,
     );
+    let binary = chart("binary-files");
+    add("binary-files", &["rel", &binary], &[], false);
+    add(
+        "binary-files printing raw bytes",
+        &["rel", &binary],
+        &["--set", "printRaw=true"],
+        true,
+    );
     add("tpl-nested", &["rel", &chart("tpl-nested")], &[], false);
     add(
         "lookup-offline",
@@ -498,11 +506,7 @@ fn first_difference(a: &str, b: &str, random: bool) -> String {
 
 /// Cases that still differ from helm, each with the reason; the test fails on any other
 /// difference, and when a case listed here becomes identical (so the list stays true).
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
-    "kube-prometheus-stack -f values/kube-prometheus-stack-windows-crdupgrade.yaml",
-    "`.Files.Get` of a binary file (files/crds.bz2 | b64enc): Go strings are bytes, the \
-         engine's strings are UTF-8, so invalid bytes become U+FFFD before b64enc",
-)];
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 
 #[test]
 fn chart_conformance() {

@@ -282,8 +282,15 @@ pub enum Value {
     Float(f64),
     /// `complex128` (`(re+imi)`).
     Complex(f64, f64),
-    /// `string`.
+    /// `string` (valid UTF-8: the common case).
     String(Str),
+    /// A Go `string` whose bytes are not valid UTF-8 (Go strings hold arbitrary bytes; they
+    /// come from `b64dec`, `.Files.Get` of a binary file, …). Never holds valid UTF-8: build
+    /// it with [`Value::from_go_bytes`], which gives [`Value::String`] when the bytes are
+    /// UTF-8. Its Go type is `string`; byte-oriented consumers (output, `len`, `printf`,
+    /// `b64enc`, hashes, comparisons) use the bytes, the others see
+    /// [`go_lossy`]'s text, where each invalid byte is U+FFFD as in Go's `range` over a string.
+    ByteString(Rc<[u8]>),
     /// `[]byte` (`[]uint8`).
     Bytes(Rc<[u8]>),
     /// A slice.
@@ -369,7 +376,36 @@ impl Value {
         Value::Object(Rc::new(o))
     }
 
-    /// The string, if this is a Go `string`.
+    /// The Go string with these bytes: [`Value::String`] when they are UTF-8,
+    /// [`Value::ByteString`] otherwise.
+    pub fn from_go_bytes(bytes: Vec<u8>) -> Value {
+        match String::from_utf8(bytes) {
+            Ok(s) => Value::String(Str::from(s)),
+            Err(e) => Value::ByteString(Rc::from(e.into_bytes())),
+        }
+    }
+
+    /// The bytes of a Go `string` ([`Value::String`] or [`Value::ByteString`]).
+    pub fn go_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::String(s) => Some(s.as_bytes()),
+            Value::ByteString(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// A Go `string` as text: the string itself, or for a [`Value::ByteString`] its
+    /// [`go_lossy`] form.
+    pub fn go_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::ByteString(b) => Some(Cow::Owned(go_lossy(b))),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a Go `string` that is valid UTF-8 (see [`Value::go_text`] and
+    /// [`Value::go_bytes`] for any Go string).
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -399,7 +435,7 @@ impl Value {
             Value::Uint(_, k) => Cow::Borrowed(k.go_name()),
             Value::Float(_) => Cow::Borrowed("float64"),
             Value::Complex(..) => Cow::Borrowed("complex128"),
-            Value::String(_) => Cow::Borrowed("string"),
+            Value::String(_) | Value::ByteString(_) => Cow::Borrowed("string"),
             Value::Bytes(_) => Cow::Borrowed("[]uint8"),
             Value::List(l) => match &l.ty.named {
                 Some(n) => Cow::Owned(n.name.clone()),
@@ -438,7 +474,7 @@ impl Value {
             Value::Uint(_, k) => k.go_name(),
             Value::Float(_) => "float64",
             Value::Complex(..) => "complex128",
-            Value::String(_) => "string",
+            Value::String(_) | Value::ByteString(_) => "string",
             Value::Bytes(_) | Value::List(_) => "slice",
             Value::Map(_) => "map",
             Value::Object(o) => {
@@ -462,7 +498,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Complex(r, i) => *r != 0.0 || *i != 0.0,
             Value::String(s) => !s.is_empty(),
-            Value::Bytes(b) => !b.is_empty(),
+            Value::ByteString(b) | Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.items.is_empty(),
             Value::Map(m) => !m.borrow().entries.is_empty(),
             Value::Object(o) => !o.is_nil(),
@@ -497,8 +533,49 @@ impl Value {
 
     /// Converts to JSON as `encoding/json` would marshal the Go value: integers stay
     /// integers, `float64` become JSON numbers (non-finite floats become `null`, where Go's
-    /// encoder would fail), `[]byte` becomes a base64 string, nil becomes `null`.
+    /// encoder would fail), `[]byte` becomes a base64 string, nil becomes `null`, a string's
+    /// invalid UTF-8 bytes become U+FFFD each ([`go_lossy`]).
     pub fn to_json(&self) -> serde_json::Value {
+        self.to_json_marking('\u{FFFD}')
+    }
+
+    /// JSON text of the value as `encoding/json` writes it, given `encode` (one of the
+    /// codec's JSON writers over [`Value::to_json`]): a string's bytes that are not UTF-8
+    /// come out as the escape `\ufffd` each, where a genuine U+FFFD is written as is. The
+    /// common case (no [`Value::ByteString`] inside) is a single `encode`.
+    pub fn go_json_text(&self, encode: impl Fn(&serde_json::Value) -> String) -> String {
+        if !self.contains_byte_string() {
+            return encode(&self.to_json());
+        }
+        // Mark the invalid bytes with a character the text does not otherwise hold, then
+        // replace the marks by Go's escape.
+        let plain = encode(&self.to_json());
+        let mark = ('\u{F0000}'..='\u{10FFFD}')
+            .rev()
+            .find(|c| !plain.contains(*c))
+            .unwrap_or('\u{FFFD}');
+        if mark == '\u{FFFD}' {
+            return plain;
+        }
+        encode(&self.to_json_marking(mark)).replace(mark, "\\ufffd")
+    }
+
+    /// Whether a [`Value::ByteString`] occurs in the value (lists and maps searched).
+    fn contains_byte_string(&self) -> bool {
+        let mut pending: Vec<Value> = vec![self.clone()];
+        while let Some(v) = pending.pop() {
+            match v {
+                Value::ByteString(_) => return true,
+                Value::List(l) => pending.extend(l.items.iter().cloned()),
+                Value::Map(m) => pending.extend(m.borrow().entries.values().cloned()),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// [`Value::to_json`] with each invalid byte of a [`Value::ByteString`] as `invalid`.
+    fn to_json_marking(&self, invalid: char) -> serde_json::Value {
         match self {
             Value::Invalid | Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -509,6 +586,7 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::Complex(..) => serde_json::Value::Null,
             Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::ByteString(b) => serde_json::Value::String(lossy_with(b, invalid)),
             Value::Bytes(b) => serde_json::Value::String(base64_std(b)),
             Value::List(l) => {
                 if l.ty.elem == ElemType::Uint(UintKind::Uint8) {
@@ -522,13 +600,15 @@ impl Value {
                         .collect();
                     return serde_json::Value::String(base64_std(&bytes));
                 }
-                serde_json::Value::Array(l.items.iter().map(Value::to_json).collect())
+                serde_json::Value::Array(
+                    l.items.iter().map(|v| v.to_json_marking(invalid)).collect(),
+                )
             }
             Value::Map(m) => serde_json::Value::Object(
                 m.borrow()
                     .entries
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .map(|(k, v)| (k.to_string(), v.to_json_marking(invalid)))
                     .collect(),
             ),
             Value::Object(o) => o.to_json(),
@@ -554,6 +634,45 @@ fn number_from_json(n: &serde_json::Number, numbers: JsonNumbers) -> Value {
                 },
             }
         }
+    }
+}
+
+/// Go's reading of bytes as text (`for _, r := range s`, `[]rune(s)`, `encoding/json`):
+/// valid UTF-8 sequences are kept, and every byte that does not start one becomes U+FFFD on
+/// its own. (Rust's `from_utf8_lossy` replaces a truncated multi-byte sequence by a single
+/// U+FFFD, where Go gives one per byte.)
+pub fn go_lossy(bytes: &[u8]) -> String {
+    lossy_with(bytes, '\u{FFFD}')
+}
+
+fn lossy_with(bytes: &[u8], invalid: char) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for _ in chunk.invalid() {
+            out.push(invalid);
+        }
+    }
+    out
+}
+
+/// Decodes one Go rune from the start of `bytes` (`utf8.DecodeRune`): the character and its
+/// length, or U+FFFD with length 1 for a byte that does not start a valid sequence (and
+/// `None` for empty input).
+pub fn decode_go_rune(bytes: &[u8]) -> Option<(char, usize)> {
+    let first = *bytes.first()?;
+    if first < 0x80 {
+        return Some((char::from(first), 1));
+    }
+    let len = match first {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return Some(('\u{FFFD}', 1)),
+    };
+    match bytes.get(..len).map(std::str::from_utf8) {
+        Some(Ok(s)) => s.chars().next().map(|c| (c, len)),
+        _ => Some(('\u{FFFD}', 1)),
     }
 }
 
@@ -641,6 +760,44 @@ mod tests {
         assert_eq!(base64_std(b"fo"), "Zm8=");
         assert_eq!(base64_std(b"foo"), "Zm9v");
         assert_eq!(base64_std(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn go_strings_keep_bytes_that_are_not_utf8() {
+        assert!(matches!(
+            Value::from_go_bytes(b"ok".to_vec()),
+            Value::String(_)
+        ));
+        let raw = Value::from_go_bytes(vec![b'a', 0x80]);
+        assert!(matches!(raw, Value::ByteString(_)));
+        assert_eq!(raw.type_name(), "string");
+        assert_eq!(raw.go_bytes(), Some(&[b'a', 0x80][..]));
+        assert_eq!(raw.as_str(), None);
+        assert_eq!(raw.go_text().as_deref(), Some("a\u{FFFD}"));
+    }
+
+    #[test]
+    fn go_lossy_replaces_each_invalid_byte() {
+        // Go's `range` over a string yields one U+FFFD per byte of a truncated sequence,
+        // where Rust's `from_utf8_lossy` yields one for the whole sequence.
+        assert_eq!(go_lossy(&[0xF0, 0x9F, 0x98]), "\u{FFFD}\u{FFFD}\u{FFFD}");
+        assert_eq!(go_lossy("é".as_bytes()), "é");
+        assert_eq!(decode_go_rune(&[0xC3]), Some(('\u{FFFD}', 1)));
+        assert_eq!(decode_go_rune("é!".as_bytes()), Some(('é', 2)));
+        assert_eq!(decode_go_rune(&[0xED, 0xA0, 0x80]), Some(('\u{FFFD}', 1)));
+        assert_eq!(decode_go_rune(&[]), None);
+    }
+
+    #[test]
+    fn json_text_escapes_invalid_bytes_but_not_a_real_replacement_character() {
+        // Observed with helm v4.3.1: `list (b64dec "gA==") "\ufffd" | toJson` prints
+        // `["\ufffd","<U+FFFD>"]`.
+        let v = Value::list(vec![
+            Value::from_go_bytes(vec![0x80]),
+            Value::from("\u{FFFD}"),
+        ]);
+        let text = v.go_json_text(|j| serde_json::to_string(j).unwrap_or_default());
+        assert_eq!(text, "[\"\\ufffd\",\"\u{FFFD}\"]");
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::chart::manifest::{self, Hook, INSTALL_ORDER, Manifest, ManifestError,
 use crate::chart::model::Chart;
 use crate::chart::values::{self, Warning};
 use crate::template::Value;
-use crate::template::value::{JsonNumbers, Str};
+use crate::template::value::{JsonNumbers, Str, go_lossy};
 
 pub use engine::{EngineError, EngineOptions};
 pub use objects::{Capabilities, HelmBuildInfo, ReleaseInfo};
@@ -349,9 +349,33 @@ pub fn render_processed(
                 .collect(),
         ),
     };
-    let mut files = engine::render_templates(chart, &top, &options.engine)?;
+    let outputs = engine::render_templates_bytes(chart, &top, &options.engine)?;
+    let mut files = BTreeMap::new();
+    // Helm's YAML decoder rejects a document that is not UTF-8; notes are not decoded.
+    let mut not_utf8 = None;
+    for (name, bytes) in outputs {
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                if not_utf8.is_none() && !name.ends_with(NOTES_SUFFIX) {
+                    not_utf8 = Some(ManifestError::Parse {
+                        path: name.clone(),
+                        message: format!(
+                            "error converting YAML to JSON: yaml: {}",
+                            yaml_utf8_problem(e.as_bytes())
+                        ),
+                    });
+                }
+                go_lossy(e.as_bytes())
+            }
+        };
+        files.insert(name, text);
+    }
 
     let notes = extract_notes(&mut files, chart.name(), options.sub_notes);
+    if let Some(e) = not_utf8 {
+        return Err(e.into());
+    }
     let sorted = manifest::sort_manifests(&files, INSTALL_ORDER)?;
 
     let crds: Vec<CrdFile> = chart
@@ -382,6 +406,44 @@ pub fn render_processed(
         skipped_hooks: sorted.skipped_hooks,
         warnings: Vec::new(),
     })
+}
+
+/// The problem go-yaml v2's reader reports for the first byte sequence of `bytes` that is
+/// not UTF-8 (`yaml_parser_update_buffer` in go.yaml.in/yaml/v2 `readerc.go`): a bad
+/// leading byte, a sequence cut off by the end of the document, a bad continuation byte, an
+/// overlong encoding, or a surrogate / out-of-range code point.
+pub fn yaml_utf8_problem(bytes: &[u8]) -> &'static str {
+    let at = std::str::from_utf8(bytes)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
+    let rest = &bytes[at..];
+    let Some(&lead) = rest.first() else {
+        return "incomplete UTF-8 octet sequence";
+    };
+    let (width, mut value) = match lead {
+        b if b & 0xE0 == 0xC0 => (2, u32::from(b & 0x1F)),
+        b if b & 0xF0 == 0xE0 => (3, u32::from(b & 0x0F)),
+        b if b & 0xF8 == 0xF0 => (4, u32::from(b & 0x07)),
+        _ => return "invalid leading UTF-8 octet",
+    };
+    if rest.len() < width {
+        return "incomplete UTF-8 octet sequence";
+    }
+    for &octet in &rest[1..width] {
+        if octet & 0xC0 != 0x80 {
+            return "invalid trailing UTF-8 octet";
+        }
+        value = (value << 6) | u32::from(octet & 0x3F);
+    }
+    let shortest = match width {
+        2 => value >= 0x80,
+        3 => value >= 0x800,
+        _ => value >= 0x10000,
+    };
+    if !shortest {
+        return "invalid length of a UTF-8 sequence";
+    }
+    "invalid Unicode character"
 }
 
 /// Helm's document framing: `---\n# Source: NAME\nCONTENT\n`.

@@ -189,3 +189,30 @@ fn errors_carry_helm_texts() {
         Err("an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: a, b".to_string())
     );
 }
+
+/// go-yaml v2's reader problems (`readerc.go`) for the first bad sequence of a document.
+#[test]
+fn yaml_utf8_problems_follow_the_go_yaml_reader() {
+    use super::yaml_utf8_problem;
+    assert_eq!(yaml_utf8_problem(b"a: \x80"), "invalid leading UTF-8 octet");
+    assert_eq!(
+        yaml_utf8_problem(b"a: \xc3"),
+        "incomplete UTF-8 octet sequence"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"a: \xc3A"),
+        "invalid trailing UTF-8 octet"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"\xc0\x80"),
+        "invalid length of a UTF-8 sequence"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"\xed\xa0\x80"),
+        "invalid Unicode character"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"\xf5\x80\x80\x80"),
+        "invalid Unicode character"
+    );
+}
