@@ -19,8 +19,7 @@
 //!
 //! Tested against Helm itself: `e2e/oracles/chartvalues` runs Helm's Go packages over the
 //! cases whose results are in `testdata/` (fixture charts in `testdata/charts`). Known
-//! differences from Helm: an `allOf` with one failing subschema is reported without Helm's
-//! `'allOf' failed` line (boon flattens it); schema `$ref`s to `http(s)`/`file` URLs are not
+//! differences from Helm: schema `$ref`s to `http(s)`/`file` URLs are not
 //! fetched; a chart whose Chart.yaml has an empty `dependencies: []` list is treated like one
 //! without the key (Helm then still processes the subcharts' own dependencies); when one
 //! subchart is used under several aliases, Helm shares the grandchildren's metadata between
