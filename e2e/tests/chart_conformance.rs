@@ -197,6 +197,19 @@ fn fixture_cases(packaged: &Path) -> Vec<Case> {
         &["-f", &valid],
         false,
     );
+    add(
+        "schema-fail allOf errors",
+        &["rel", &schema],
+        &[
+            "-f",
+            &valid,
+            "--set-json",
+            "limits=-3",
+            "--set-json",
+            r#"ports=[80,"http",70000]"#,
+        ],
+        true,
+    );
     add("library-user", &["rel", &chart("library-user")], &[], false);
     let lib = dir
         .join("library-user/charts/libcommon")
