@@ -263,6 +263,7 @@ fn fixture_cases(packaged: &Path) -> Vec<Case> {
         &["--set", "printRaw=true"],
         true,
     );
+    add("struct-json", &["rel", &chart("struct-json")], &[], false);
     add("tpl-nested", &["rel", &chart("tpl-nested")], &[], false);
     add(
         "lookup-offline",

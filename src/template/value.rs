@@ -257,6 +257,14 @@ pub trait Object: fmt::Debug {
     }
     /// JSON form (what `encoding/json` would produce), used by the codec functions.
     fn to_json(&self) -> serde_json::Value;
+    /// [`Object::to_json`] with each key of a struct's JSON object built by `key(position,
+    /// name)`, `position` being the field's place in Go's declaration order (which
+    /// `encoding/json` keeps for structs, where maps are sorted). [`Value::go_json_text`]
+    /// uses it to restore that order. The default ignores `key` (no struct fields).
+    fn to_json_ordered(&self, key: &dyn Fn(usize, &str) -> String) -> serde_json::Value {
+        let _ = key;
+        self.to_json()
+    }
     /// For downcasting by functions that accept specific object types.
     fn as_any(&self) -> &dyn Any;
 }
@@ -300,6 +308,9 @@ pub enum Value {
     /// A struct or pointer defined by another module.
     Object(Rc<dyn Object>),
 }
+
+/// How many struct fields [`Value::go_json_text`] can order (private-use marks reserved).
+const ORDER_MARKS: u32 = 64;
 
 /// How JSON numbers become Go numbers in [`Value::from_json_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -536,46 +547,77 @@ impl Value {
     /// encoder would fail), `[]byte` becomes a base64 string, nil becomes `null`, a string's
     /// invalid UTF-8 bytes become U+FFFD each ([`go_lossy`]).
     pub fn to_json(&self) -> serde_json::Value {
-        self.to_json_marking('\u{FFFD}')
+        self.to_json_marking('\u{FFFD}', None)
     }
 
     /// JSON text of the value as `encoding/json` writes it, given `encode` (one of the
     /// codec's JSON writers over [`Value::to_json`]): a string's bytes that are not UTF-8
-    /// come out as the escape `\ufffd` each, where a genuine U+FFFD is written as is. The
-    /// common case (no [`Value::ByteString`] inside) is a single `encode`.
+    /// come out as the escape `\ufffd` each, where a genuine U+FFFD is written as is, and the
+    /// fields of structs ([`Value::Object`]) keep Go's declaration order
+    /// ([`Object::to_json_ordered`]). The common case (neither inside) is a single `encode`.
     pub fn go_json_text(&self, encode: impl Fn(&serde_json::Value) -> String) -> String {
-        if !self.contains_byte_string() {
+        let (bytes, objects) = self.scan_special();
+        if !bytes && !objects {
             return encode(&self.to_json());
         }
-        // Mark the invalid bytes with a character the text does not otherwise hold, then
-        // replace the marks by Go's escape.
+        // Mark invalid bytes and struct keys with characters the text does not otherwise
+        // hold, encode, then turn the marks back into Go's text.
         let plain = encode(&self.to_json());
-        let mark = ('\u{F0000}'..='\u{10FFFD}')
-            .rev()
-            .find(|c| !plain.contains(*c))
-            .unwrap_or('\u{FFFD}');
-        if mark == '\u{FFFD}' {
-            return plain;
+        let mut invalid = '\u{FFFD}';
+        if bytes {
+            match ('\u{F0000}'..='\u{10FFFD}')
+                .rev()
+                .find(|c| !plain.contains(*c))
+            {
+                Some(c) => invalid = c,
+                None => return plain,
+            }
         }
-        encode(&self.to_json_marking(mark)).replace(mark, "\\ufffd")
+        let mut order = None;
+        if objects {
+            let free = |base: u32| {
+                (base..base + ORDER_MARKS)
+                    .filter_map(char::from_u32)
+                    .all(|c| !plain.contains(c))
+            };
+            match (0xE000..0xF8FF - ORDER_MARKS)
+                .step_by(ORDER_MARKS as usize)
+                .find(|b| free(*b))
+            {
+                Some(base) => order = Some(base),
+                None => return plain,
+            }
+        }
+        let mut text = encode(&self.to_json_marking(invalid, order));
+        if let Some(base) = order {
+            text.retain(|c| !(base..base + ORDER_MARKS).contains(&u32::from(c)));
+        }
+        if bytes {
+            text = text.replace(invalid, "\\ufffd");
+        }
+        text
     }
 
-    /// Whether a [`Value::ByteString`] occurs in the value (lists and maps searched).
-    fn contains_byte_string(&self) -> bool {
+    /// Whether a [`Value::ByteString`] and whether a [`Value::Object`] occur in the value
+    /// (lists and maps searched).
+    fn scan_special(&self) -> (bool, bool) {
+        let (mut bytes, mut objects) = (false, false);
         let mut pending: Vec<Value> = vec![self.clone()];
         while let Some(v) = pending.pop() {
             match v {
-                Value::ByteString(_) => return true,
+                Value::ByteString(_) => bytes = true,
+                Value::Object(_) => objects = true,
                 Value::List(l) => pending.extend(l.items.iter().cloned()),
                 Value::Map(m) => pending.extend(m.borrow().entries.values().cloned()),
                 _ => {}
             }
         }
-        false
+        (bytes, objects)
     }
 
-    /// [`Value::to_json`] with each invalid byte of a [`Value::ByteString`] as `invalid`.
-    fn to_json_marking(&self, invalid: char) -> serde_json::Value {
+    /// [`Value::to_json`] with each invalid byte of a [`Value::ByteString`] as `invalid`,
+    /// and with struct keys prefixed by the character `order + position` when given.
+    fn to_json_marking(&self, invalid: char, order: Option<u32>) -> serde_json::Value {
         match self {
             Value::Invalid | Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -601,17 +643,32 @@ impl Value {
                     return serde_json::Value::String(base64_std(&bytes));
                 }
                 serde_json::Value::Array(
-                    l.items.iter().map(|v| v.to_json_marking(invalid)).collect(),
+                    l.items
+                        .iter()
+                        .map(|v| v.to_json_marking(invalid, order))
+                        .collect(),
                 )
             }
             Value::Map(m) => serde_json::Value::Object(
                 m.borrow()
                     .entries
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json_marking(invalid)))
+                    .map(|(k, v)| (k.to_string(), v.to_json_marking(invalid, order)))
                     .collect(),
             ),
-            Value::Object(o) => o.to_json(),
+            Value::Object(o) => match order {
+                Some(base) => o.to_json_ordered(&|i, k| {
+                    let mark = u32::try_from(i)
+                        .ok()
+                        .filter(|i| *i < ORDER_MARKS)
+                        .and_then(|i| char::from_u32(base + i));
+                    match mark {
+                        Some(m) => format!("{m}{k}"),
+                        None => k.to_owned(),
+                    }
+                }),
+                None => o.to_json(),
+            },
         }
     }
 }

@@ -216,3 +216,28 @@ fn yaml_utf8_problems_follow_the_go_yaml_reader() {
         "invalid Unicode character"
     );
 }
+
+/// `encoding/json` writes struct fields in declaration order (observed with helm v4.3.1:
+/// `.Capabilities.KubeVersion | toJson` is `{"Version":…,"Major":…,"Minor":…}`), while the
+/// YAML path sorts them.
+#[test]
+#[allow(clippy::expect_used, reason = "a failed expectation is a failed test")]
+fn struct_json_keeps_go_field_order() {
+    use crate::template::Value;
+    let caps = super::Capabilities::helm_default().to_value();
+    let Value::Object(o) = &caps else {
+        panic!("capabilities is an object");
+    };
+    let kube = o.field("KubeVersion").expect("KubeVersion field");
+    let text = kube.go_json_text(crate::codec::json::to_json);
+    assert!(text.starts_with("{\"Version\":\"v"), "{text}");
+    assert!(text.contains("\",\"Major\":\"1\",\"Minor\":\""), "{text}");
+    let whole = caps.go_json_text(crate::codec::json::to_json);
+    let (k, a, h) = (
+        whole.find("\"KubeVersion\""),
+        whole.find("\"APIVersions\""),
+        whole.find("\"HelmVersion\""),
+    );
+    assert!(k < a && a < h, "{whole}");
+    assert!(whole.contains("{\"version\":\"v4."), "{whole}");
+}
