@@ -9,8 +9,9 @@
 //!   matches one of the patterns (Go's `filepath.Match`), in pattern order.
 //! - stderr and exit status 1 on failure: `Error: MESSAGE`, with Helm's wording; failures
 //!   inside rendering get Helm's `\n\nUse --debug flag to render out invalid YAML`.
-//!   Helm's log lines that `helm template` shows (a deprecated chart, skipped unknown hooks)
-//!   go to stderr in Helm's `level=... msg=...` form.
+//!   Helm's log lines that `helm template` shows (a deprecated chart, skipped unknown hooks,
+//!   the values [`Warning`]s: non-bool conditions or tags, missing import-values tables) go
+//!   to stderr in the form of Helm's slog text handler without time: `level=... msg=...`.
 
 use std::io::Write;
 use std::path::Path;
