@@ -217,6 +217,9 @@ pub struct GoMap {
     pub ty: CollType,
     /// Entries in Go's sorted key order.
     pub entries: BTreeMap<Str, Value>,
+    /// Whether this is a nil map (Go's zero map value, e.g. the `Annotations` of a chart that
+    /// has none): it reads as empty, and `encoding/json` writes it as `null`.
+    pub nil: bool,
 }
 
 /// A Go struct or pointer-to-struct value defined outside this module (e.g. Helm's
@@ -374,12 +377,26 @@ impl Value {
         Value::Map(Rc::new(RefCell::new(GoMap {
             ty: CollType::interface(),
             entries,
+            nil: false,
         })))
     }
 
     /// A new map of the given type.
     pub fn typed_map(ty: CollType, entries: BTreeMap<Str, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(GoMap { ty, entries })))
+        Value::Map(Rc::new(RefCell::new(GoMap {
+            ty,
+            entries,
+            nil: false,
+        })))
+    }
+
+    /// A nil map of the given type (see [`GoMap::nil`]).
+    pub fn nil_map(ty: CollType) -> Value {
+        Value::Map(Rc::new(RefCell::new(GoMap {
+            ty,
+            entries: BTreeMap::new(),
+            nil: true,
+        })))
     }
 
     /// Wraps an object.
@@ -649,6 +666,7 @@ impl Value {
                         .collect(),
                 )
             }
+            Value::Map(m) if m.borrow().nil => serde_json::Value::Null,
             Value::Map(m) => serde_json::Value::Object(
                 m.borrow()
                     .entries

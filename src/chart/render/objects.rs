@@ -474,10 +474,12 @@ pub fn chart_value(metadata: &Metadata, is_root: Option<bool>) -> Value {
     Value::map(e)
 }
 
-/// `Annotations` as a `map[string]string`. Go gives a chart without annotations a nil map
-/// (JSON `null`); template values cannot hold a nil map, so an empty map (JSON `{}`) stands
-/// in: it behaves the same for `if`, `range`, `index`, `len` and field access.
+/// `Annotations` as a `map[string]string`; a chart without annotations has a nil map (JSON
+/// `null`), as in Go. (An explicit empty `annotations: {}` is not told apart from none.)
 fn annotations_value(annotations: &BTreeMap<String, String>) -> Value {
+    if annotations.is_empty() {
+        return Value::nil_map(CollType::of(ElemType::String));
+    }
     Value::typed_map(
         CollType::of(ElemType::String),
         annotations
