@@ -224,7 +224,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::Complex(a1, b1), Value::Complex(a2, b2)) => a1 == a2 && b1 == b2,
         (Value::String(x), Value::String(y)) => x == y,
-        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::ByteString(x), Value::ByteString(y)) | (Value::Bytes(x), Value::Bytes(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
             std::rc::Rc::ptr_eq(x, y)
                 || (a.type_name() == b.type_name()
@@ -239,7 +239,9 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                 return false;
             }
             let (x, y) = (x.borrow(), y.borrow());
-            x.entries.len() == y.entries.len()
+            // `reflect.DeepEqual` tells a nil map from an empty one.
+            x.nil == y.nil
+                && x.entries.len() == y.entries.len()
                 && x.entries.iter().all(|(k, v)| match y.entries.get(k) {
                     Some(w) => deep_equal(v, w),
                     None => false,
