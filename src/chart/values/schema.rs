@@ -175,8 +175,9 @@ fn display(error: &ValidationError<'_, '_>, indent: usize, out: &mut String) {
         .iter()
         .map(|c| keyword_steps(base, c.schema_url))
         .collect();
-    // At the top boon unwraps a group of errors, also one found deeper than the root; the
-    // steps all causes share then lead to that group's "validation failed" node.
+    // At the top boon unwraps a group of errors, also one found below an `allOf` it
+    // flattened; the steps all causes share then lead to that group's "validation failed"
+    // node.
     let mut shared = 0;
     if matches!(error.kind, ErrorKind::Schema { .. })
         && error.causes.len() > 1
@@ -202,7 +203,9 @@ fn display(error: &ValidationError<'_, '_>, indent: usize, out: &mut String) {
         } {
             shared -= 1;
         }
-        if !first[..shared].iter().any(|s| s.descends) {
+        // Only a group below a flattened `allOf` is lost: jsonschema v6 too shows the
+        // causes of a single group at the top without the group.
+        if !first[..shared].iter().any(|s| s.all_of) {
             shared = 0;
         }
     }
