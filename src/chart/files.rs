@@ -26,7 +26,7 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use crate::chart::model::File;
-use crate::template::value::{CollType, ElemType, Method, NamedType, Str, Value};
+use crate::template::value::{CollType, ElemType, Method, NamedType, Str, Value, go_lossy};
 use crate::template::{FuncError, ParamType, Signature};
 
 /// Go type name of `.Files`.
@@ -120,8 +120,12 @@ fn get_bytes(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
 }
 
 fn get(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
+    // A Go string holds the file's bytes as they are, UTF-8 or not.
     let bytes = lookup(recv, arg(args)).unwrap_or_else(|| Rc::from(Vec::new()));
-    Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(match std::str::from_utf8(&bytes) {
+        Ok(text) => Value::string(text),
+        Err(_) => Value::ByteString(bytes),
+    })
 }
 
 fn glob_files(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
@@ -140,9 +144,14 @@ fn lines(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
     if data.is_empty() {
         return Ok(Value::string_list(Vec::<String>::new()));
     }
-    let text = String::from_utf8_lossy(&data);
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    Ok(Value::string_list(text.split('\n').map(str::to_owned)))
+    let data: &[u8] = &data;
+    let data = data.strip_suffix(b"\n").unwrap_or(data);
+    Ok(Value::typed_list(
+        ElemType::String,
+        data.split(|b| *b == b'\n')
+            .map(|line| Value::from_go_bytes(line.to_vec()))
+            .collect(),
+    ))
 }
 
 /// `path.Base` of a slash-separated name.
@@ -169,7 +178,8 @@ fn as_map(recv: &Value, encode: impl Fn(&[u8]) -> String) -> Value {
 }
 
 fn as_config(recv: &Value, _: &[Value]) -> Result<Value, FuncError> {
-    Ok(as_map(recv, |d| String::from_utf8_lossy(d).into_owned()))
+    // `encoding/json` (under sigs.k8s.io/yaml) reads each invalid byte as U+FFFD.
+    Ok(as_map(recv, go_lossy))
 }
 
 fn as_secrets(recv: &Value, _: &[Value]) -> Result<Value, FuncError> {

@@ -12,8 +12,9 @@
 //!   matches one of the patterns (Go's `filepath.Match`), in pattern order.
 //! - stderr and exit status 1 on failure: `Error: MESSAGE`, with Helm's wording; failures
 //!   inside rendering get Helm's `\n\nUse --debug flag to render out invalid YAML`.
-//!   Helm's log lines that `helm template` shows (a deprecated chart, skipped unknown hooks)
-//!   go to stderr in Helm's `level=... msg=...` form.
+//!   Helm's log lines that `helm template` shows (a deprecated chart, skipped unknown hooks,
+//!   the values [`Warning`]s: non-bool conditions or tags, missing import-values tables) go
+//!   to stderr in the form of Helm's slog text handler without time: `level=... msg=...`.
 
 use std::io::Write;
 use std::path::Path;
@@ -26,7 +27,7 @@ use crate::chart::load::{self, Limits};
 use crate::chart::manifest::split_manifests;
 use crate::chart::model::Chart;
 use crate::chart::render::{self, Capabilities, RenderError, RenderOptions};
-use crate::chart::values::{UserValuesError, ValueOptions};
+use crate::chart::values::{UserValuesError, ValueOptions, Warning};
 use crate::semver::kube::KubeVersion;
 
 /// Release name `helm template` uses when none is given.
@@ -286,7 +287,12 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     caps.api_versions.extend(args.api_versions.iter().cloned());
     options.capabilities = caps;
 
-    let rendered = render::render(&chart, &user_values, &options).map_err(|e| {
+    let mut warnings = Vec::new();
+    let result = render::render_logged(&chart, &user_values, &options, &mut warnings);
+    for warning in &warnings {
+        log.push(slog_text_line(warning));
+    }
+    let rendered = result.map_err(|e| {
         // Helm's action logger reports these two before returning them.
         match &e {
             RenderError::InvalidReleaseName { name, reason } => log.push(format!(
@@ -378,9 +384,16 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 /// Quotes a value as Go's `slog.TextHandler` does: bare unless empty or it holds a space,
 /// `=`, `"`, or a non-printable character.
 fn slog_text_value(s: &str) -> String {
+    // Go's `log/slog` `needsQuoting`: empty, space, `=`, `"`, ASCII controls, and any
+    // non-ASCII rune that is the replacement character, white space or not printable.
     let needs_quote = s.is_empty()
-        || s.chars()
-            .any(|c| c == ' ' || c == '=' || c == '"' || c.is_control() || c == '\u{fffd}');
+        || s.chars().any(|c| {
+            if c.is_ascii() {
+                c == ' ' || c == '=' || c == '"' || c.is_ascii_control()
+            } else {
+                c == '\u{fffd}' || c.is_whitespace() || !crate::template::gofmt::is_print(c)
+            }
+        });
     if needs_quote {
         crate::template::gofmt::go_quote(s)
     } else {
@@ -471,6 +484,23 @@ fn verify_local(path: &Path, keyring: &str) -> Result<(), TemplateError> {
     crate::repo::provenance::verify(&archive, Some(&name), &prov, &keyring)
         .map(|_| ())
         .map_err(|e| TemplateError::Verify(e.to_string()))
+}
+
+/// One record in the form of slog's text handler as Helm configures it (no time):
+/// `level=WARN msg=MESSAGE key=value…`.
+fn slog_text_line(warning: &Warning) -> String {
+    let mut line = format!(
+        "level={} msg={}",
+        warning.level,
+        slog_text_value(&warning.message)
+    );
+    for (key, value) in &warning.attrs {
+        line.push(' ');
+        line.push_str(&slog_text_value(key));
+        line.push('=');
+        line.push_str(&slog_text_value(value));
+    }
+    line
 }
 
 /// Loads a chart directory or `.tgz` archive.

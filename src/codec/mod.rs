@@ -11,6 +11,7 @@
 
 pub mod json;
 pub mod toml;
+pub mod toml_check;
 pub mod yaml;
 
 mod gofmt;

@@ -307,11 +307,18 @@ impl Encoder {
 /// Helm's `fromToml`: the document as a map (TOML integers as `i64`, floats as `f64`, arrays
 /// of tables as arrays of objects).
 ///
-/// On a parse error the map holds only `"Error"` with a message in BurntSushi's shape
-/// (`toml: line N: ...`); the wording comes from the `toml` crate and differs from Go's.
+/// On a parse error the map holds only `"Error"` with BurntSushi's message
+/// (`toml: line N (last key "k"): ...`), found by [`super::toml_check`], which reproduces
+/// BurntSushi's lexer and parser checks; a document that passes them but not the `toml`
+/// crate's parser gets the crate's wording in the same shape.
 /// Values Wheelhouse's data model cannot hold differ from Go: date-times become their TOML
 /// text (Go has `time.Time`), NaN and infinities become `null`.
 pub fn from_toml(text: &str) -> Value {
+    if let Err(e) = super::toml_check::check(text) {
+        let mut map = Map::new();
+        map.insert("Error".to_owned(), Value::String(e.to_string()));
+        return Value::Object(map);
+    }
     match text.parse::<toml::Table>() {
         Ok(table) => convert_table(table),
         Err(error) => {

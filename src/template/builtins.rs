@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::error::FuncError;
 use super::funcs::{ParamType, Signature};
-use super::gofmt::{sprint, sprintf, sprintln};
+use super::gofmt::{sprint, sprint_value, sprintf, sprintf_value, sprintln_value};
 use super::value::{List, UintKind, Value};
 
 /// A Go builtin function.
@@ -144,12 +144,12 @@ pub(crate) fn call_builtin(
         Builtin::Html => Ok(Value::from(html_escape(&eval_args(&args)))),
         Builtin::Js => Ok(Value::from(js_escape(&eval_args(&args)))),
         Builtin::Urlquery => Ok(Value::from(query_escape(&eval_args(&args)))),
-        Builtin::Print => Ok(Value::from(sprint(&args))),
+        Builtin::Print => Ok(sprint_value(&args)),
         Builtin::Printf => {
             let format = args[0].as_str().unwrap_or_default().to_string();
-            Ok(Value::from(sprintf(&format, &args[1..])))
+            Ok(sprintf_value(&format, &args[1..]))
         }
-        Builtin::Println => Ok(Value::from(sprintln(&args))),
+        Builtin::Println => Ok(sprintln_value(&args)),
         Builtin::Eq => {
             let mut it = args.into_iter();
             let first = it.next().unwrap_or(Value::Invalid);
@@ -182,7 +182,7 @@ fn length(item: &Value) -> Result<i64, FuncError> {
         Value::Nil => err("len of nil pointer"),
         Value::Invalid => err("reflect: call of reflect.Value.Type on zero Value"),
         Value::String(s) => Ok(s.len() as i64),
-        Value::Bytes(b) => Ok(b.len() as i64),
+        Value::ByteString(b) | Value::Bytes(b) => Ok(b.len() as i64),
         Value::List(l) => Ok(l.items.len() as i64),
         Value::Map(m) => Ok(m.borrow().entries.len() as i64),
         Value::Object(o) if o.is_nil() => err("len of nil pointer"),
@@ -247,9 +247,10 @@ fn index(args: Vec<Value>) -> Result<Value, FuncError> {
                     None => return err("reflect: slice index out of range"),
                 }
             }
-            Value::String(s) => {
+            Value::String(_) | Value::ByteString(_) => {
+                let s = item.go_bytes().unwrap_or_default();
                 let x = index_arg(&idx, s.len())?;
-                match s.as_bytes().get(x) {
+                match s.get(x) {
                     Some(v) => Value::Uint(u64::from(*v), UintKind::Uint8),
                     None => return err("reflect: string index out of range"),
                 }
@@ -287,11 +288,12 @@ fn slice(args: Vec<Value>) -> Result<Value, FuncError> {
         return err(format!("too many slice indexes: {}", indexes.len()));
     }
     let (len, cap) = match &item {
-        Value::String(s) => {
+        Value::String(_) | Value::ByteString(_) => {
             if indexes.len() == 3 {
                 return err("cannot 3-index slice a string");
             }
-            (s.len(), s.len())
+            let n = item.go_bytes().map_or(0, <[u8]>::len);
+            (n, n)
         }
         Value::List(l) => (l.items.len(), l.items.len()),
         Value::Bytes(b) => (b.len(), b.len()),
@@ -314,8 +316,9 @@ fn slice(args: Vec<Value>) -> Result<Value, FuncError> {
     }
     let (lo, hi) = (idx[0], idx[1]);
     Ok(match &item {
-        Value::String(s) => {
-            Value::from(String::from_utf8_lossy(&s.as_bytes()[lo..hi]).into_owned())
+        // Go slices a string's bytes; the result need not be UTF-8.
+        Value::String(_) | Value::ByteString(_) => {
+            Value::from_go_bytes(item.go_bytes().unwrap_or_default()[lo..hi].to_vec())
         }
         Value::List(l) => Value::List(Rc::new(List {
             ty: l.ty.clone(),
@@ -344,7 +347,7 @@ fn basic_kind(v: &Value) -> Kind {
         Value::Uint(..) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::Complex(..) => Kind::Complex,
-        Value::String(_) => Kind::String,
+        Value::String(_) | Value::ByteString(_) => Kind::String,
         _ => Kind::Invalid,
     }
 }
@@ -391,6 +394,10 @@ fn eq(arg1: Value, rest: &[Value]) -> Result<bool, FuncError> {
                 (Value::Float(a), Value::Float(b)) => a == b,
                 (Value::Int(a, _), Value::Int(b, _)) => a == b,
                 (Value::String(a), Value::String(b)) => a == b,
+                (
+                    Value::String(_) | Value::ByteString(_),
+                    Value::String(_) | Value::ByteString(_),
+                ) => arg1.go_bytes() == arg.go_bytes(),
                 (Value::Uint(a, _), Value::Uint(b, _)) => a == b,
                 _ => {
                     let (r1, r2) = (reflect_kind(&arg1), reflect_kind(&arg));
@@ -461,6 +468,9 @@ fn lt(arg1: &Value, arg2: &Value) -> Result<bool, FuncError> {
         (Value::Float(x), Value::Float(y)) => Ok(x < y),
         (Value::Int(x, _), Value::Int(y, _)) => Ok(x < y),
         (Value::String(x), Value::String(y)) => Ok(x < y),
+        (Value::String(_) | Value::ByteString(_), Value::String(_) | Value::ByteString(_)) => {
+            Ok(a.go_bytes() < b.go_bytes())
+        }
         (Value::Uint(x, _), Value::Uint(y, _)) => Ok(x < y),
         _ => err(ERR_BAD_COMPARISON_TYPE),
     }
@@ -484,9 +494,9 @@ fn eval_args(args: &[Value]) -> String {
         .map(|a| match a {
             Value::Nil | Value::Invalid => Value::from("<no value>"),
             Value::Object(o) if o.is_pointer() && o.go_string().is_none() => {
-                let mut s = String::new();
+                let mut s = Vec::new();
                 super::gofmt::template_print(a, &mut s);
-                Value::from(s)
+                Value::from_go_bytes(s)
             }
             other => other.clone(),
         })

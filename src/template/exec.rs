@@ -19,7 +19,7 @@ use super::parse::{
     ActionNode, Arg, BranchNode, CommandNode, ListNode, Node, NumberNode, PipeNode, TemplateNode,
     Tree,
 };
-use super::value::{ElemType, IntKind, Method, Str, UintKind, Value};
+use super::value::{ElemType, IntKind, Method, Str, UintKind, Value, go_lossy};
 use super::{MissingKey, Options};
 
 /// Maximum depth of nested `{{template}}` calls (Go's `maxExecDepth`).
@@ -173,11 +173,12 @@ struct State<'s, 'a> {
     node: Cur<'s>,
     vars: Vec<(Str, Val)>,
     depth: usize,
-    out: &'s mut String,
+    out: &'s mut Vec<u8>,
 }
 
 /// Runs template `name` of `scope` with `data` (Go's `ExecuteTemplate`), returning the raw
-/// output (with any `<no value>` markers).
+/// output bytes (with any `<no value>` markers; not UTF-8 when a Go string that is not was
+/// printed).
 pub(crate) fn execute_in(
     scope: &Scope<'_>,
     rt: &mut Runtime,
@@ -185,7 +186,7 @@ pub(crate) fn execute_in(
     opts: &Options,
     name: &str,
     data: Value,
-) -> Result<String, TemplateError> {
+) -> Result<Vec<u8>, TemplateError> {
     let Some(tree) = scope.lookup(name) else {
         return Err(TemplateError::NoTemplate {
             name: name.to_string(),
@@ -212,7 +213,7 @@ pub(crate) fn execute_in(
         Value::Nil => Value::Invalid,
         v => v,
     };
-    let mut out = String::new();
+    let mut out = Vec::new();
     rt.nested += 1;
     let result = {
         let mut st = State {
@@ -280,7 +281,7 @@ impl<'s, 'a> State<'s, 'a> {
         Ok(())
     }
 
-    fn write(&mut self, s: &str) -> R<()> {
+    fn write(&mut self, s: &[u8]) -> R<()> {
         self.rt.output_len += s.len();
         if self.rt.output_len > self.opts.max_output_bytes {
             return Err(self.error(format!(
@@ -288,7 +289,7 @@ impl<'s, 'a> State<'s, 'a> {
                 self.opts.max_output_bytes
             )));
         }
-        self.out.push_str(s);
+        self.out.extend_from_slice(s);
         Ok(())
     }
 
@@ -342,7 +343,7 @@ impl<'s, 'a> State<'s, 'a> {
                 let val = self.eval_pipeline(dot, &a.pipe)?;
                 if a.pipe.decl.is_empty() {
                     self.at(Cur::Action(a));
-                    let mut s = String::new();
+                    let mut s = Vec::new();
                     template_print(&val.v, &mut s);
                     self.write(&s)?;
                 }
@@ -355,7 +356,7 @@ impl<'s, 'a> State<'s, 'a> {
             Node::With(b) => grow(|| self.walk_if_or_with(true, dot, b)),
             Node::Range(b) => grow(|| self.walk_range(dot, b)),
             Node::Template(t) => self.walk_template(dot, t),
-            Node::Text { text } => self.write(text),
+            Node::Text { text } => self.write(text.as_bytes()),
         }
     }
 
@@ -515,9 +516,9 @@ impl<'s, 'a> State<'s, 'a> {
             }
             Value::Invalid | Value::Nil => {}
             other => {
-                let mut shown = String::new();
+                let mut shown = Vec::new();
                 template_print(other, &mut shown);
-                return Err(self.error(format!("range can't iterate over {shown}")));
+                return Err(self.error(format!("range can't iterate over {}", go_lossy(&shown))));
             }
         }
         if let Some(e) = &r.else_list {
@@ -610,7 +611,7 @@ impl<'s, 'a> State<'s, 'a> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => Err(self.error("nil is not a command")),
             Arg::Number(n) => self.ideal_constant(first, n),
-            Arg::String { text, .. } => Ok(Val::plain(Value::String(text.clone()))),
+            Arg::String { text, raw, .. } => Ok(Val::plain(string_literal(text, raw.as_deref()))),
             _ => Err(self.error(format!(
                 "can't evaluate command {}",
                 go_quote(&first.to_string())
@@ -950,6 +951,9 @@ impl<'s, 'a> State<'s, 'a> {
             )));
         }
         if typ.accepts(&value.v) {
+            if let (ParamType::String, Value::ByteString(b)) = (typ, &value.v) {
+                return Ok(Val::plain(Value::from(go_lossy(b))));
+            }
             return Ok(Val::plain(value.v));
         }
         Err(self.error(format!(
@@ -1026,8 +1030,12 @@ impl<'s, 'a> State<'s, 'a> {
                 }
                 _ => Err(self.error(format!("expected unsigned integer; found {n}"))),
             },
-            ParamType::String => match n {
-                Arg::String { text, .. } => Ok(Val::plain(Value::String(text.clone()))),
+            ParamType::String | ParamType::RawString => match n {
+                Arg::String { text, raw, .. } => Ok(Val::plain(if *typ == ParamType::String {
+                    Value::String(text.clone())
+                } else {
+                    string_literal(text, raw.as_deref())
+                })),
                 _ => Err(self.error(format!("expected string; found {n}"))),
             },
             ParamType::Any | ParamType::Reflect => self.eval_empty_interface(n),
@@ -1040,7 +1048,7 @@ impl<'s, 'a> State<'s, 'a> {
         match n {
             Arg::Bool { value, .. } => Ok(Val::plain(Value::Bool(*value))),
             Arg::Number(num) => self.ideal_constant(n, num),
-            Arg::String { text, .. } => Ok(Val::plain(Value::String(text.clone()))),
+            Arg::String { text, raw, .. } => Ok(Val::plain(string_literal(text, raw.as_deref()))),
             _ => Err(self.error(format!(
                 "can't handle assignment of {n} to empty interface argument"
             ))),
@@ -1052,6 +1060,14 @@ impl<'s, 'a> State<'s, 'a> {
 /// nested templates recurse on the heap instead of overflowing.
 fn grow<T>(f: impl FnOnce() -> T) -> T {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
+
+/// The value of a string literal: its text, or its bytes when they are not UTF-8.
+fn string_literal(text: &Str, raw: Option<&[u8]>) -> Value {
+    match raw {
+        Some(bytes) => Value::ByteString(std::rc::Rc::from(bytes)),
+        None => Value::String(text.clone()),
+    }
 }
 
 /// Go's `reflect.Value.SetInt` on a narrower type: two's-complement truncation.

@@ -10,7 +10,7 @@
 //! "printable" (for `%q`) is approximated without Go's full category tables; pointer
 //! addresses (`%p`, nested pointers) are a fixed fake address, as Go's are not reproducible.
 
-use super::value::{ElemType, UintKind, Value};
+use super::value::{ElemType, UintKind, Value, decode_go_rune, go_lossy};
 
 /// Fake address printed for pointers; Go prints a real heap address here.
 const FAKE_POINTER: u64 = 0xc000010000;
@@ -34,12 +34,22 @@ struct Flags {
 }
 
 /// Go's `fmt.Sprint`: operands formatted with `%v`, a space between operands when neither
-/// is a string.
+/// is a string. Bytes that are not UTF-8 (from [`Value::ByteString`]) come out as
+/// [`go_lossy`] text; [`sprint_value`] keeps them.
 pub fn sprint(args: &[Value]) -> String {
+    sprint_buf(args).into_string()
+}
+
+/// [`sprint`] as a Go string value (keeping bytes that are not UTF-8).
+pub fn sprint_value(args: &[Value]) -> Value {
+    Value::from_go_bytes(sprint_buf(args).0)
+}
+
+fn sprint_buf(args: &[Value]) -> GoBuf {
     let mut p = Printer::default();
     let mut prev_string = false;
     for (i, arg) in args.iter().enumerate() {
-        let is_string = matches!(arg, Value::String(_));
+        let is_string = matches!(arg, Value::String(_) | Value::ByteString(_));
         if i > 0 && !is_string && !prev_string {
             p.buf.push(' ');
         }
@@ -51,6 +61,15 @@ pub fn sprint(args: &[Value]) -> String {
 
 /// Go's `fmt.Sprintln`: operands formatted with `%v`, separated by spaces, newline appended.
 pub fn sprintln(args: &[Value]) -> String {
+    sprintln_buf(args).into_string()
+}
+
+/// [`sprintln`] as a Go string value (keeping bytes that are not UTF-8).
+pub fn sprintln_value(args: &[Value]) -> Value {
+    Value::from_go_bytes(sprintln_buf(args).0)
+}
+
+fn sprintln_buf(args: &[Value]) -> GoBuf {
     let mut p = Printer::default();
     for (i, arg) in args.iter().enumerate() {
         if i > 0 {
@@ -62,31 +81,101 @@ pub fn sprintln(args: &[Value]) -> String {
     p.buf
 }
 
-/// Go's `fmt.Sprintf`.
+/// Go's `fmt.Sprintf`. Bytes that are not UTF-8 (a [`Value::ByteString`] under `%s`/`%v`)
+/// come out as [`go_lossy`] text; [`sprintf_value`] keeps them.
 pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut p = Printer::default();
     p.do_printf(format, args);
-    p.buf
+    p.buf.into_string()
 }
 
-/// How text/template prints an action's value (`fmt.Fprint` of `printableValue`): no value
-/// prints `<no value>`, a pointer to a struct without a `String` method prints the struct.
-pub fn template_print(v: &Value, out: &mut String) {
+/// [`sprintf`] as a Go string value (keeping bytes that are not UTF-8).
+pub fn sprintf_value(format: &str, args: &[Value]) -> Value {
+    let mut p = Printer::default();
+    p.do_printf(format, args);
+    Value::from_go_bytes(p.buf.0)
+}
+
+/// How text/template prints an action's value (`fmt.Fprint` of `printableValue`) onto the
+/// output bytes: no value prints `<no value>`, a pointer to a struct without a `String`
+/// method prints the struct, a Go string its bytes.
+pub fn template_print(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::String(s) => out.push_str(s),
-        Value::Invalid => out.push_str("<no value>"),
-        Value::Object(o) if o.is_nil() => out.push_str("<nil>"),
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::ByteString(b) => out.extend_from_slice(b),
+        Value::Invalid => out.extend_from_slice(b"<no value>"),
+        Value::Object(o) if o.is_nil() => out.extend_from_slice(b"<nil>"),
         Value::Object(o) if o.is_pointer() && o.go_string().is_none() => {
             let mut p = Printer::default();
             p.print_struct(o.as_ref(), 'v', 1);
-            out.push_str(&p.buf);
+            out.extend_from_slice(&p.buf.0);
         }
         _ => {
             let mut p = Printer::default();
             p.print_arg(v, 'v');
-            out.push_str(&p.buf);
+            out.extend_from_slice(&p.buf.0);
         }
     }
+}
+
+/// Output of the printer: Go's `fmt` buffer, bytes (Go strings need not be UTF-8).
+#[derive(Default)]
+struct GoBuf(Vec<u8>);
+
+impl GoBuf {
+    fn push(&mut self, c: char) {
+        self.0
+            .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn into_string(self) -> String {
+        String::from_utf8(self.0).unwrap_or_else(|e| go_lossy(e.as_bytes()))
+    }
+}
+
+/// Go's `strconv.Quote` of a string's bytes: as [`go_quote`], and each byte that is not
+/// part of valid UTF-8 becomes `\xNN`.
+pub fn go_quote_bytes(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() + 2);
+    append_quoted_bytes(&mut out, b, '"', false);
+    out
+}
+
+fn append_quoted_bytes(out: &mut String, b: &[u8], quote: char, ascii_only: bool) {
+    out.push(quote);
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            append_escaped_rune(out, c, quote, ascii_only);
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out.push(quote);
+}
+
+/// Number of runes Go counts in a string's bytes (`utf8.RuneCount`: each invalid byte is
+/// one rune).
+fn go_rune_count(b: &[u8]) -> usize {
+    b.utf8_chunks()
+        .map(|c| c.valid().chars().count() + c.invalid().len())
+        .sum()
+}
+
+/// The first `n` runes of a string's bytes, Go's way (`fmt`'s precision truncation).
+fn go_truncate_runes(b: &[u8], n: usize) -> &[u8] {
+    let mut at = 0;
+    for _ in 0..n {
+        match decode_go_rune(&b[at..]) {
+            Some((_, len)) => at += len,
+            None => break,
+        }
+    }
+    &b[..at]
 }
 
 /// Go's `strconv.Quote` (`%q` of a string).
@@ -164,7 +253,7 @@ fn can_backquote(s: &str) -> bool {
 
 #[derive(Default)]
 struct Printer {
-    buf: String,
+    buf: GoBuf,
     f: Flags,
     erroring: bool,
 }
@@ -466,6 +555,7 @@ impl Printer {
             Value::Float(x) => self.fmt_float(*x, verb, arg),
             Value::Complex(re, im) => self.fmt_complex(*re, *im, verb, arg),
             Value::String(s) => self.fmt_string(s, verb, arg),
+            Value::ByteString(b) => self.fmt_byte_string(b, verb, arg),
             Value::Bytes(b) => self.fmt_bytes(b, verb, "[]byte", arg),
             _ => {
                 if !self.handle_methods(arg, verb) {
@@ -510,6 +600,7 @@ impl Printer {
             Value::Float(x) => self.fmt_float(*x, verb, v),
             Value::Complex(re, im) => self.fmt_complex(*re, *im, verb, v),
             Value::String(s) => self.fmt_string(s, verb, v),
+            Value::ByteString(b) => self.fmt_byte_string(b, verb, v),
             Value::Bytes(b) => {
                 if matches!(verb, 's' | 'q' | 'x' | 'X') {
                     self.fmt_bytes(b, verb, "[]uint8", v);
@@ -925,6 +1016,69 @@ impl Printer {
         }
     }
 
+    /// `fmtString` for a string that is not UTF-8: `%s`/`%v` write its bytes.
+    fn fmt_byte_string(&mut self, b: &[u8], verb: char, arg: &Value) {
+        match verb {
+            'v' => {
+                if self.f.sharp_v {
+                    self.fmt_q_bytes(b);
+                } else {
+                    self.fmt_s_bytes(b);
+                }
+            }
+            's' => self.fmt_s_bytes(b),
+            'x' => self.fmt_sbx(b, LDIGITS),
+            'X' => self.fmt_sbx(b, UDIGITS),
+            'q' => self.fmt_q_bytes(b),
+            _ => self.bad_verb(verb, Some(arg)),
+        }
+    }
+
+    fn fmt_s_bytes(&mut self, b: &[u8]) {
+        let b = if self.f.prec_present {
+            go_truncate_runes(b, self.f.prec)
+        } else {
+            b
+        };
+        self.pad_raw(b);
+    }
+
+    fn fmt_q_bytes(&mut self, b: &[u8]) {
+        let b = if self.f.prec_present {
+            go_truncate_runes(b, self.f.prec)
+        } else {
+            b
+        };
+        // `strconv.CanBackquote` is false for invalid UTF-8, so `%#q` quotes too.
+        match std::str::from_utf8(b) {
+            Ok(s) => {
+                let s = s.to_string();
+                self.fmt_q(&s);
+            }
+            Err(_) => {
+                let mut q = String::with_capacity(b.len() + 2);
+                append_quoted_bytes(&mut q, b, '"', self.f.plus);
+                self.pad_string(&q);
+            }
+        }
+    }
+
+    /// `fmt`'s `pad` over raw bytes: width counts Go runes.
+    fn pad_raw(&mut self, b: &[u8]) {
+        if !self.f.wid_present || self.f.wid == 0 {
+            self.buf.0.extend_from_slice(b);
+            return;
+        }
+        let width = self.f.wid.saturating_sub(go_rune_count(b));
+        if !self.f.minus {
+            self.write_padding(width);
+            self.buf.0.extend_from_slice(b);
+        } else {
+            self.buf.0.extend_from_slice(b);
+            self.write_padding(width);
+        }
+    }
+
     fn fmt_bytes(&mut self, b: &[u8], verb: char, type_string: &str, arg: &Value) {
         match verb {
             'v' | 'd' => {
@@ -949,16 +1103,10 @@ impl Printer {
                     self.buf.push(']');
                 }
             }
-            's' => {
-                let s = String::from_utf8_lossy(b).into_owned();
-                self.fmt_s(&s);
-            }
+            's' => self.fmt_s_bytes(b),
             'x' => self.fmt_sbx(b, LDIGITS),
             'X' => self.fmt_sbx(b, UDIGITS),
-            'q' => {
-                let s = String::from_utf8_lossy(b).into_owned();
-                self.fmt_q(&s);
-            }
+            'q' => self.fmt_q_bytes(b),
             _ => {
                 let items: Vec<Value> = b
                     .iter()
@@ -1389,6 +1537,35 @@ fn fmt_f(out: &mut String, neg: bool, d: &Decimal, prec: i64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn byte_strings_print_their_bytes() {
+        // Go's fmt: `%s`/`%v` write the bytes, `%q` escapes invalid ones as `\x..`, `%x`
+        // hexes them, and width counts each invalid byte as one rune.
+        let raw = Value::from_go_bytes(vec![0x80, b'a']);
+        let bytes = |v: Value| v.go_bytes().map(<[u8]>::to_vec).unwrap_or_default();
+        assert_eq!(
+            bytes(super::sprintf_value("%s", std::slice::from_ref(&raw))),
+            [0x80, b'a']
+        );
+        assert_eq!(
+            super::sprintf("%q", std::slice::from_ref(&raw)),
+            "\"\\x80a\""
+        );
+        assert_eq!(super::sprintf("%x", std::slice::from_ref(&raw)), "8061");
+        assert_eq!(
+            bytes(super::sprintf_value("%-4s|", std::slice::from_ref(&raw))),
+            [0x80, b'a', b' ', b' ', b'|']
+        );
+        assert_eq!(
+            bytes(super::sprintf_value("%.1s", std::slice::from_ref(&raw))),
+            [0x80]
+        );
+        assert_eq!(super::go_quote_bytes(&[b'"', 0xff]), "\"\\\"\\xff\"");
+        let mut out = Vec::new();
+        super::template_print(&raw, &mut out);
+        assert_eq!(out, [0x80, b'a']);
+    }
+
     use super::*;
 
     fn f(format: &str, args: &[Value]) -> String {

@@ -100,14 +100,14 @@ pub fn register(funcs: &mut FuncMap, options: &HelmFuncOptions) {
     });
     reg(funcs, "toJson", one(), |a| {
         Ok(Value::from(
-            json_of(&a[0])
-                .map(|j| codec::json::to_json(&j))
+            check_marshalable(&a[0])
+                .map(|()| a[0].go_json_text(codec::json::to_json))
                 .unwrap_or_default(),
         ))
     });
     reg(funcs, "mustToJson", one(), |a| {
-        let j = json_of(&a[0]).map_err(FuncError::new)?;
-        Ok(Value::from(codec::json::to_json(&j)))
+        check_marshalable(&a[0]).map_err(FuncError::new)?;
+        Ok(Value::from(a[0].go_json_text(codec::json::to_json)))
     });
     reg(funcs, "fromJson", Signature::new([STR]), |a| {
         Ok(map_result(

@@ -154,6 +154,15 @@ impl TemplateSet {
     /// Errors: [`TemplateError::NoTemplate`] for an unknown name, [`TemplateError::Exec`]
     /// with Go's message otherwise.
     pub fn execute(&self, name: &str, data: &Value) -> Result<String, TemplateError> {
+        self.execute_bytes(name, data).map(into_text)
+    }
+
+    /// [`TemplateSet::execute`] returning the output bytes as Go writes them: Go strings may
+    /// hold bytes that are not UTF-8 ([`Value::ByteString`]), and printing one writes them
+    /// as they are. ([`TemplateSet::execute`] turns such bytes into U+FFFD.)
+    ///
+    /// Errors: as [`TemplateSet::execute`].
+    pub fn execute_bytes(&self, name: &str, data: &Value) -> Result<Vec<u8>, TemplateError> {
         let scope = Scope {
             templates: &self.templates,
             parent: None,
@@ -173,8 +182,49 @@ impl TemplateSet {
     /// Executes as Helm's engine does for a chart file: [`TemplateSet::execute`], then every
     /// `<no value>` removed from the output (Helm's workaround for `missingkey=zero`).
     pub fn render(&self, name: &str, data: &Value) -> Result<String, TemplateError> {
-        self.execute(name, data)
-            .map(|s| s.replace("<no value>", ""))
+        self.render_bytes(name, data).map(into_text)
+    }
+
+    /// [`TemplateSet::render`] returning the output bytes as Go has them (see
+    /// [`TemplateSet::execute_bytes`]).
+    ///
+    /// Errors: as [`TemplateSet::execute`].
+    pub fn render_bytes(&self, name: &str, data: &Value) -> Result<Vec<u8>, TemplateError> {
+        self.execute_bytes(name, data).map(strip_no_value)
+    }
+}
+
+/// Output bytes as text: unchanged when UTF-8 (the common case), otherwise each invalid
+/// byte becomes U+FFFD as Go reads it.
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| value::go_lossy(e.as_bytes()))
+}
+
+/// Helm's `strings.ReplaceAll(out, "<no value>", "")` on output bytes.
+pub(crate) fn strip_no_value(bytes: Vec<u8>) -> Vec<u8> {
+    const MARK: &[u8] = b"<no value>";
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            if text.contains("<no value>") {
+                text.replace("<no value>", "").into_bytes()
+            } else {
+                text.into_bytes()
+            }
+        }
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let mut out = Vec::with_capacity(bytes.len());
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i..].starts_with(MARK) {
+                    i += MARK.len();
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            out
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::error::TemplateError;
 use super::gofmt::go_quote;
 use super::lex::{Item, ItemType, Lexer};
-use super::value::Str;
+use super::value::{Str, go_lossy};
 
 /// Maximum nesting of parenthesised pipelines (Go's `maxStackDepth`).
 const MAX_STACK_DEPTH: usize = 10000;
@@ -159,6 +159,9 @@ pub(crate) enum Arg {
         pos: usize,
         quoted: Str,
         text: Str,
+        /// The literal's bytes when escapes (`"\xff"`) make them invalid UTF-8; `text` then
+        /// holds them with each invalid byte as U+FFFD.
+        raw: Option<Arc<[u8]>>,
     },
 }
 
@@ -1059,12 +1062,22 @@ impl Parser<'_> {
                 self.stack_depth -= 1;
                 Arg::Pipe(Box::new(r?))
             }
-            ItemType::String | ItemType::RawString => match unquote(&token.val) {
-                Ok(s) => Arg::String {
-                    pos: token.pos,
-                    quoted: Str::from(token.val.as_str()),
-                    text: Str::from(s.as_str()),
-                },
+            ItemType::String | ItemType::RawString => match unquote_bytes(&token.val) {
+                Ok(bytes) => {
+                    let (text, raw) = match String::from_utf8(bytes) {
+                        Ok(text) => (Str::from(text), None),
+                        Err(e) => (
+                            Str::from(go_lossy(e.as_bytes())),
+                            Some(Arc::from(e.into_bytes())),
+                        ),
+                    };
+                    Arg::String {
+                        pos: token.pos,
+                        quoted: Str::from(token.val.as_str()),
+                        text,
+                        raw,
+                    }
+                }
                 Err(e) => return self.errorf(e),
             },
             _ => {
@@ -1081,8 +1094,13 @@ fn split_ident(s: &str) -> Vec<Str> {
 }
 
 /// Go's `strconv.Unquote` for `"…"` and `` `…` `` literals; errors are `invalid syntax`.
-/// Escapes producing invalid UTF-8 (`\xff`) become U+FFFD (Rust strings are UTF-8).
+/// Escapes producing invalid UTF-8 (`\xff`) become U+FFFD ([`unquote_bytes`] keeps them).
 pub(crate) fn unquote(s: &str) -> Result<String, &'static str> {
+    unquote_bytes(s).map(|b| String::from_utf8(b).unwrap_or_else(|e| go_lossy(e.as_bytes())))
+}
+
+/// Go's `strconv.Unquote` giving the string's bytes (`"\xff"` is one byte 0xFF).
+pub(crate) fn unquote_bytes(s: &str) -> Result<Vec<u8>, &'static str> {
     const SYNTAX: &str = "invalid syntax";
     let b = s.as_bytes();
     if b.len() < 2 {
@@ -1098,7 +1116,7 @@ pub(crate) fn unquote(s: &str) -> Result<String, &'static str> {
             if inner.contains('`') {
                 return Err(SYNTAX);
             }
-            Ok(inner.replace('\r', ""))
+            Ok(inner.replace('\r', "").into_bytes())
         }
         b'"' | b'\'' => {
             if inner.contains('\n') {
@@ -1124,7 +1142,7 @@ pub(crate) fn unquote(s: &str) -> Result<String, &'static str> {
             if quote == b'\'' && count != 1 {
                 return Err(SYNTAX);
             }
-            Ok(String::from_utf8_lossy(&bytes).into_owned())
+            Ok(bytes)
         }
         _ => Err(SYNTAX),
     }

@@ -217,6 +217,9 @@ pub struct GoMap {
     pub ty: CollType,
     /// Entries in Go's sorted key order.
     pub entries: BTreeMap<Str, Value>,
+    /// Whether this is a nil map (Go's zero map value, e.g. the `Annotations` of a chart that
+    /// has none): it reads as empty, and `encoding/json` writes it as `null`.
+    pub nil: bool,
 }
 
 /// A Go struct or pointer-to-struct value defined outside this module (e.g. Helm's
@@ -257,6 +260,14 @@ pub trait Object: fmt::Debug {
     }
     /// JSON form (what `encoding/json` would produce), used by the codec functions.
     fn to_json(&self) -> serde_json::Value;
+    /// [`Object::to_json`] with each key of a struct's JSON object built by `key(position,
+    /// name)`, `position` being the field's place in Go's declaration order (which
+    /// `encoding/json` keeps for structs, where maps are sorted). [`Value::go_json_text`]
+    /// uses it to restore that order. The default ignores `key` (no struct fields).
+    fn to_json_ordered(&self, key: &dyn Fn(usize, &str) -> String) -> serde_json::Value {
+        let _ = key;
+        self.to_json()
+    }
     /// For downcasting by functions that accept specific object types.
     fn as_any(&self) -> &dyn Any;
 }
@@ -282,8 +293,15 @@ pub enum Value {
     Float(f64),
     /// `complex128` (`(re+imi)`).
     Complex(f64, f64),
-    /// `string`.
+    /// `string` (valid UTF-8: the common case).
     String(Str),
+    /// A Go `string` whose bytes are not valid UTF-8 (Go strings hold arbitrary bytes; they
+    /// come from `b64dec`, `.Files.Get` of a binary file, …). Never holds valid UTF-8: build
+    /// it with [`Value::from_go_bytes`], which gives [`Value::String`] when the bytes are
+    /// UTF-8. Its Go type is `string`; byte-oriented consumers (output, `len`, `printf`,
+    /// `b64enc`, hashes, comparisons) use the bytes, the others see
+    /// [`go_lossy`]'s text, where each invalid byte is U+FFFD as in Go's `range` over a string.
+    ByteString(Rc<[u8]>),
     /// `[]byte` (`[]uint8`).
     Bytes(Rc<[u8]>),
     /// A slice.
@@ -293,6 +311,9 @@ pub enum Value {
     /// A struct or pointer defined by another module.
     Object(Rc<dyn Object>),
 }
+
+/// How many struct fields [`Value::go_json_text`] can order (private-use marks reserved).
+const ORDER_MARKS: u32 = 64;
 
 /// How JSON numbers become Go numbers in [`Value::from_json_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,12 +377,26 @@ impl Value {
         Value::Map(Rc::new(RefCell::new(GoMap {
             ty: CollType::interface(),
             entries,
+            nil: false,
         })))
     }
 
     /// A new map of the given type.
     pub fn typed_map(ty: CollType, entries: BTreeMap<Str, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(GoMap { ty, entries })))
+        Value::Map(Rc::new(RefCell::new(GoMap {
+            ty,
+            entries,
+            nil: false,
+        })))
+    }
+
+    /// A nil map of the given type (see [`GoMap::nil`]).
+    pub fn nil_map(ty: CollType) -> Value {
+        Value::Map(Rc::new(RefCell::new(GoMap {
+            ty,
+            entries: BTreeMap::new(),
+            nil: true,
+        })))
     }
 
     /// Wraps an object.
@@ -369,7 +404,36 @@ impl Value {
         Value::Object(Rc::new(o))
     }
 
-    /// The string, if this is a Go `string`.
+    /// The Go string with these bytes: [`Value::String`] when they are UTF-8,
+    /// [`Value::ByteString`] otherwise.
+    pub fn from_go_bytes(bytes: Vec<u8>) -> Value {
+        match String::from_utf8(bytes) {
+            Ok(s) => Value::String(Str::from(s)),
+            Err(e) => Value::ByteString(Rc::from(e.into_bytes())),
+        }
+    }
+
+    /// The bytes of a Go `string` ([`Value::String`] or [`Value::ByteString`]).
+    pub fn go_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::String(s) => Some(s.as_bytes()),
+            Value::ByteString(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// A Go `string` as text: the string itself, or for a [`Value::ByteString`] its
+    /// [`go_lossy`] form.
+    pub fn go_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::ByteString(b) => Some(Cow::Owned(go_lossy(b))),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a Go `string` that is valid UTF-8 (see [`Value::go_text`] and
+    /// [`Value::go_bytes`] for any Go string).
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -399,7 +463,7 @@ impl Value {
             Value::Uint(_, k) => Cow::Borrowed(k.go_name()),
             Value::Float(_) => Cow::Borrowed("float64"),
             Value::Complex(..) => Cow::Borrowed("complex128"),
-            Value::String(_) => Cow::Borrowed("string"),
+            Value::String(_) | Value::ByteString(_) => Cow::Borrowed("string"),
             Value::Bytes(_) => Cow::Borrowed("[]uint8"),
             Value::List(l) => match &l.ty.named {
                 Some(n) => Cow::Owned(n.name.clone()),
@@ -438,7 +502,7 @@ impl Value {
             Value::Uint(_, k) => k.go_name(),
             Value::Float(_) => "float64",
             Value::Complex(..) => "complex128",
-            Value::String(_) => "string",
+            Value::String(_) | Value::ByteString(_) => "string",
             Value::Bytes(_) | Value::List(_) => "slice",
             Value::Map(_) => "map",
             Value::Object(o) => {
@@ -462,7 +526,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Complex(r, i) => *r != 0.0 || *i != 0.0,
             Value::String(s) => !s.is_empty(),
-            Value::Bytes(b) => !b.is_empty(),
+            Value::ByteString(b) | Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.items.is_empty(),
             Value::Map(m) => !m.borrow().entries.is_empty(),
             Value::Object(o) => !o.is_nil(),
@@ -497,8 +561,80 @@ impl Value {
 
     /// Converts to JSON as `encoding/json` would marshal the Go value: integers stay
     /// integers, `float64` become JSON numbers (non-finite floats become `null`, where Go's
-    /// encoder would fail), `[]byte` becomes a base64 string, nil becomes `null`.
+    /// encoder would fail), `[]byte` becomes a base64 string, nil becomes `null`, a string's
+    /// invalid UTF-8 bytes become U+FFFD each ([`go_lossy`]).
     pub fn to_json(&self) -> serde_json::Value {
+        self.to_json_marking('\u{FFFD}', None)
+    }
+
+    /// JSON text of the value as `encoding/json` writes it, given `encode` (one of the
+    /// codec's JSON writers over [`Value::to_json`]): a string's bytes that are not UTF-8
+    /// come out as the escape `\ufffd` each, where a genuine U+FFFD is written as is, and the
+    /// fields of structs ([`Value::Object`]) keep Go's declaration order
+    /// ([`Object::to_json_ordered`]). The common case (neither inside) is a single `encode`.
+    pub fn go_json_text(&self, encode: impl Fn(&serde_json::Value) -> String) -> String {
+        let (bytes, objects) = self.scan_special();
+        if !bytes && !objects {
+            return encode(&self.to_json());
+        }
+        // Mark invalid bytes and struct keys with characters the text does not otherwise
+        // hold, encode, then turn the marks back into Go's text.
+        let plain = encode(&self.to_json());
+        let mut invalid = '\u{FFFD}';
+        if bytes {
+            match ('\u{F0000}'..='\u{10FFFD}')
+                .rev()
+                .find(|c| !plain.contains(*c))
+            {
+                Some(c) => invalid = c,
+                None => return plain,
+            }
+        }
+        let mut order = None;
+        if objects {
+            let free = |base: u32| {
+                (base..base + ORDER_MARKS)
+                    .filter_map(char::from_u32)
+                    .all(|c| !plain.contains(c))
+            };
+            match (0xE000..0xF8FF - ORDER_MARKS)
+                .step_by(ORDER_MARKS as usize)
+                .find(|b| free(*b))
+            {
+                Some(base) => order = Some(base),
+                None => return plain,
+            }
+        }
+        let mut text = encode(&self.to_json_marking(invalid, order));
+        if let Some(base) = order {
+            text.retain(|c| !(base..base + ORDER_MARKS).contains(&u32::from(c)));
+        }
+        if bytes {
+            text = text.replace(invalid, "\\ufffd");
+        }
+        text
+    }
+
+    /// Whether a [`Value::ByteString`] and whether a [`Value::Object`] occur in the value
+    /// (lists and maps searched).
+    fn scan_special(&self) -> (bool, bool) {
+        let (mut bytes, mut objects) = (false, false);
+        let mut pending: Vec<Value> = vec![self.clone()];
+        while let Some(v) = pending.pop() {
+            match v {
+                Value::ByteString(_) => bytes = true,
+                Value::Object(_) => objects = true,
+                Value::List(l) => pending.extend(l.items.iter().cloned()),
+                Value::Map(m) => pending.extend(m.borrow().entries.values().cloned()),
+                _ => {}
+            }
+        }
+        (bytes, objects)
+    }
+
+    /// [`Value::to_json`] with each invalid byte of a [`Value::ByteString`] as `invalid`,
+    /// and with struct keys prefixed by the character `order + position` when given.
+    fn to_json_marking(&self, invalid: char, order: Option<u32>) -> serde_json::Value {
         match self {
             Value::Invalid | Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -509,6 +645,7 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::Complex(..) => serde_json::Value::Null,
             Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::ByteString(b) => serde_json::Value::String(lossy_with(b, invalid)),
             Value::Bytes(b) => serde_json::Value::String(base64_std(b)),
             Value::List(l) => {
                 if l.ty.elem == ElemType::Uint(UintKind::Uint8) {
@@ -522,16 +659,34 @@ impl Value {
                         .collect();
                     return serde_json::Value::String(base64_std(&bytes));
                 }
-                serde_json::Value::Array(l.items.iter().map(Value::to_json).collect())
+                serde_json::Value::Array(
+                    l.items
+                        .iter()
+                        .map(|v| v.to_json_marking(invalid, order))
+                        .collect(),
+                )
             }
+            Value::Map(m) if m.borrow().nil => serde_json::Value::Null,
             Value::Map(m) => serde_json::Value::Object(
                 m.borrow()
                     .entries
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .map(|(k, v)| (k.to_string(), v.to_json_marking(invalid, order)))
                     .collect(),
             ),
-            Value::Object(o) => o.to_json(),
+            Value::Object(o) => match order {
+                Some(base) => o.to_json_ordered(&|i, k| {
+                    let mark = u32::try_from(i)
+                        .ok()
+                        .filter(|i| *i < ORDER_MARKS)
+                        .and_then(|i| char::from_u32(base + i));
+                    match mark {
+                        Some(m) => format!("{m}{k}"),
+                        None => k.to_owned(),
+                    }
+                }),
+                None => o.to_json(),
+            },
         }
     }
 }
@@ -554,6 +709,45 @@ fn number_from_json(n: &serde_json::Number, numbers: JsonNumbers) -> Value {
                 },
             }
         }
+    }
+}
+
+/// Go's reading of bytes as text (`for _, r := range s`, `[]rune(s)`, `encoding/json`):
+/// valid UTF-8 sequences are kept, and every byte that does not start one becomes U+FFFD on
+/// its own. (Rust's `from_utf8_lossy` replaces a truncated multi-byte sequence by a single
+/// U+FFFD, where Go gives one per byte.)
+pub fn go_lossy(bytes: &[u8]) -> String {
+    lossy_with(bytes, '\u{FFFD}')
+}
+
+fn lossy_with(bytes: &[u8], invalid: char) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for _ in chunk.invalid() {
+            out.push(invalid);
+        }
+    }
+    out
+}
+
+/// Decodes one Go rune from the start of `bytes` (`utf8.DecodeRune`): the character and its
+/// length, or U+FFFD with length 1 for a byte that does not start a valid sequence (and
+/// `None` for empty input).
+pub fn decode_go_rune(bytes: &[u8]) -> Option<(char, usize)> {
+    let first = *bytes.first()?;
+    if first < 0x80 {
+        return Some((char::from(first), 1));
+    }
+    let len = match first {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return Some(('\u{FFFD}', 1)),
+    };
+    match bytes.get(..len).map(std::str::from_utf8) {
+        Some(Ok(s)) => s.chars().next().map(|c| (c, len)),
+        _ => Some(('\u{FFFD}', 1)),
     }
 }
 
@@ -641,6 +835,44 @@ mod tests {
         assert_eq!(base64_std(b"fo"), "Zm8=");
         assert_eq!(base64_std(b"foo"), "Zm9v");
         assert_eq!(base64_std(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn go_strings_keep_bytes_that_are_not_utf8() {
+        assert!(matches!(
+            Value::from_go_bytes(b"ok".to_vec()),
+            Value::String(_)
+        ));
+        let raw = Value::from_go_bytes(vec![b'a', 0x80]);
+        assert!(matches!(raw, Value::ByteString(_)));
+        assert_eq!(raw.type_name(), "string");
+        assert_eq!(raw.go_bytes(), Some(&[b'a', 0x80][..]));
+        assert_eq!(raw.as_str(), None);
+        assert_eq!(raw.go_text().as_deref(), Some("a\u{FFFD}"));
+    }
+
+    #[test]
+    fn go_lossy_replaces_each_invalid_byte() {
+        // Go's `range` over a string yields one U+FFFD per byte of a truncated sequence,
+        // where Rust's `from_utf8_lossy` yields one for the whole sequence.
+        assert_eq!(go_lossy(&[0xF0, 0x9F, 0x98]), "\u{FFFD}\u{FFFD}\u{FFFD}");
+        assert_eq!(go_lossy("é".as_bytes()), "é");
+        assert_eq!(decode_go_rune(&[0xC3]), Some(('\u{FFFD}', 1)));
+        assert_eq!(decode_go_rune("é!".as_bytes()), Some(('é', 2)));
+        assert_eq!(decode_go_rune(&[0xED, 0xA0, 0x80]), Some(('\u{FFFD}', 1)));
+        assert_eq!(decode_go_rune(&[]), None);
+    }
+
+    #[test]
+    fn json_text_escapes_invalid_bytes_but_not_a_real_replacement_character() {
+        // Observed with helm v4.3.1: `list (b64dec "gA==") "\ufffd" | toJson` prints
+        // `["\ufffd","<U+FFFD>"]`.
+        let v = Value::list(vec![
+            Value::from_go_bytes(vec![0x80]),
+            Value::from("\u{FFFD}"),
+        ]);
+        let text = v.go_json_text(|j| serde_json::to_string(j).unwrap_or_default());
+        assert_eq!(text, "[\"\\ufffd\",\"\u{FFFD}\"]");
     }
 
     #[test]

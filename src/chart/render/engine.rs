@@ -23,6 +23,7 @@ use crate::chart::files::files_value;
 use crate::chart::model::{Chart, ChartPath};
 use crate::template::helm_funcs::{HelmFuncOptions, HostResolver, LookupFn};
 use crate::template::value::Str;
+use crate::template::value::go_lossy;
 use crate::template::{self, FuncMap, MissingKey, Options, TemplateSet, Value};
 
 use super::objects::{chart_value, values_type, values_value};
@@ -92,7 +93,9 @@ struct Renderable {
 }
 
 /// Renders every template of `chart` (the root) and its subcharts; returns template name →
-/// output for all non-partial templates (including `NOTES.txt` files).
+/// output for all non-partial templates (including `NOTES.txt` files). Output that is not
+/// UTF-8 (a Go string of other bytes was printed) has each invalid byte replaced by U+FFFD;
+/// [`render_templates_bytes`] keeps the bytes.
 ///
 /// # Errors
 /// [`EngineError::Parse`] for the first template (in parse order) that does not parse,
@@ -102,6 +105,25 @@ pub fn render_templates(
     top: &TopValues,
     options: &EngineOptions,
 ) -> Result<BTreeMap<String, String>, EngineError> {
+    Ok(render_templates_bytes(chart, top, options)?
+        .into_iter()
+        .map(|(name, bytes)| {
+            let text = String::from_utf8(bytes).unwrap_or_else(|e| go_lossy(e.as_bytes()));
+            (name, text)
+        })
+        .collect())
+}
+
+/// [`render_templates`] with each output as the bytes Go produces (Go strings, and so
+/// template output, may hold bytes that are not UTF-8).
+///
+/// # Errors
+/// As [`render_templates`].
+pub fn render_templates_bytes(
+    chart: &Chart,
+    top: &TopValues,
+    options: &EngineOptions,
+) -> Result<BTreeMap<String, Vec<u8>>, EngineError> {
     let mut templates: BTreeMap<String, Renderable> = BTreeMap::new();
     collect(
         chart,
@@ -141,10 +163,12 @@ pub fn render_templates(
                 .entries
                 .insert(Str::from("Template"), values_value(entries));
         }
-        let output = set.render(name, &r.data).map_err(|e| EngineError::Exec {
-            template: name.clone(),
-            message: template::helm_exec_error_message(name, &e),
-        })?;
+        let output = set
+            .render_bytes(name, &r.data)
+            .map_err(|e| EngineError::Exec {
+                template: name.clone(),
+                message: template::helm_exec_error_message(name, &e),
+            })?;
         rendered.insert(name.clone(), output);
     }
     Ok(rendered)

@@ -26,9 +26,9 @@ use serde_json::{Map, Value as Json};
 
 use crate::chart::manifest::{self, Hook, INSTALL_ORDER, Manifest, ManifestError, SkippedHook};
 use crate::chart::model::Chart;
-use crate::chart::values;
+use crate::chart::values::{self, Warning};
 use crate::template::Value;
-use crate::template::value::{JsonNumbers, Str};
+use crate::template::value::{JsonNumbers, Str, go_lossy};
 
 pub use engine::{EngineError, EngineOptions};
 pub use objects::{Capabilities, HelmBuildInfo, ReleaseInfo};
@@ -107,6 +107,9 @@ pub struct RenderedChart {
     /// Documents dropped because their `helm.sh/hook` names an unknown event (Helm logs
     /// `skipping unknown hooks` for each).
     pub skipped_hooks: Vec<SkippedHook>,
+    /// What Helm logs while processing the values (non-bool conditions, missing
+    /// import-values tables), in order; filled by [`render`].
+    pub warnings: Vec<Warning>,
 }
 
 /// Why rendering failed. `Display` gives Helm's error text (what `helm template` prints
@@ -264,6 +267,24 @@ pub fn render(
     user_values: &Map<String, Json>,
     options: &RenderOptions,
 ) -> Result<RenderedChart, RenderError> {
+    let mut warnings = Vec::new();
+    let mut rendered = render_logged(chart, user_values, options, &mut warnings)?;
+    rendered.warnings = warnings;
+    Ok(rendered)
+}
+
+/// [`render`] that appends the warnings Helm would log to `warnings` as they arise, so a
+/// caller also gets those logged before a failure (Helm prints them before its error). The
+/// returned [`RenderedChart::warnings`] is left empty.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_logged(
+    chart: &Chart,
+    user_values: &Map<String, Json>,
+    options: &RenderOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<RenderedChart, RenderError> {
     check_installable_type(chart)?;
     check_dependencies(chart)?;
     validate_release_name(&options.release.name).map_err(|reason| {
@@ -273,11 +294,10 @@ pub fn render(
         }
     })?;
     let mut processed = chart.clone();
-    values::process_dependencies(&mut processed, user_values).map_err(|e| {
-        RenderError::Dependencies {
+    values::dependencies::process_dependencies_logged(&mut processed, user_values, warnings)
+        .map_err(|e| RenderError::Dependencies {
             message: e.to_string(),
-        }
-    })?;
+        })?;
     let coalesced =
         values::to_render_values(&processed, user_values, options.skip_schema_validation).map_err(
             |e| match e {
@@ -329,9 +349,33 @@ pub fn render_processed(
                 .collect(),
         ),
     };
-    let mut files = engine::render_templates(chart, &top, &options.engine)?;
+    let outputs = engine::render_templates_bytes(chart, &top, &options.engine)?;
+    let mut files = BTreeMap::new();
+    // Helm's YAML decoder rejects a document that is not UTF-8; notes are not decoded.
+    let mut not_utf8 = None;
+    for (name, bytes) in outputs {
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                if not_utf8.is_none() && !name.ends_with(NOTES_SUFFIX) {
+                    not_utf8 = Some(ManifestError::Parse {
+                        path: name.clone(),
+                        message: format!(
+                            "error converting YAML to JSON: yaml: {}",
+                            yaml_utf8_problem(e.as_bytes())
+                        ),
+                    });
+                }
+                go_lossy(e.as_bytes())
+            }
+        };
+        files.insert(name, text);
+    }
 
     let notes = extract_notes(&mut files, chart.name(), options.sub_notes);
+    if let Some(e) = not_utf8 {
+        return Err(e.into());
+    }
     let sorted = manifest::sort_manifests(&files, INSTALL_ORDER)?;
 
     let crds: Vec<CrdFile> = chart
@@ -360,7 +404,46 @@ pub fn render_processed(
         crds,
         notes,
         skipped_hooks: sorted.skipped_hooks,
+        warnings: Vec::new(),
     })
+}
+
+/// The problem go-yaml v2's reader reports for the first byte sequence of `bytes` that is
+/// not UTF-8 (`yaml_parser_update_buffer` in go.yaml.in/yaml/v2 `readerc.go`): a bad
+/// leading byte, a sequence cut off by the end of the document, a bad continuation byte, an
+/// overlong encoding, or a surrogate / out-of-range code point.
+pub fn yaml_utf8_problem(bytes: &[u8]) -> &'static str {
+    let at = std::str::from_utf8(bytes)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
+    let rest = &bytes[at..];
+    let Some(&lead) = rest.first() else {
+        return "incomplete UTF-8 octet sequence";
+    };
+    let (width, mut value) = match lead {
+        b if b & 0xE0 == 0xC0 => (2, u32::from(b & 0x1F)),
+        b if b & 0xF0 == 0xE0 => (3, u32::from(b & 0x0F)),
+        b if b & 0xF8 == 0xF0 => (4, u32::from(b & 0x07)),
+        _ => return "invalid leading UTF-8 octet",
+    };
+    if rest.len() < width {
+        return "incomplete UTF-8 octet sequence";
+    }
+    for &octet in &rest[1..width] {
+        if octet & 0xC0 != 0x80 {
+            return "invalid trailing UTF-8 octet";
+        }
+        value = (value << 6) | u32::from(octet & 0x3F);
+    }
+    let shortest = match width {
+        2 => value >= 0x80,
+        3 => value >= 0x800,
+        _ => value >= 0x10000,
+    };
+    if !shortest {
+        return "invalid length of a UTF-8 sequence";
+    }
+    "invalid Unicode character"
 }
 
 /// Helm's document framing: `---\n# Source: NAME\nCONTENT\n`.

@@ -126,20 +126,28 @@ impl HelmBuildInfo {
     }
 
     fn to_json(&self) -> serde_json::Value {
+        self.to_json_with(&|_, k| k.to_owned())
+    }
+
+    /// [`HelmBuildInfo::to_json`] with keys built by `key(field position, name)`.
+    fn to_json_with(&self, key: &dyn Fn(usize, &str) -> String) -> serde_json::Value {
         // Go: `json:"version,omitempty"` etc.; `kube_client_version` has no omitempty.
         let mut m = serde_json::Map::new();
-        for (key, value) in [
+        for (i, (name, value)) in [
             ("version", &self.version),
             ("git_commit", &self.git_commit),
             ("git_tree_state", &self.git_tree_state),
             ("go_version", &self.go_version),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             if !value.is_empty() {
-                m.insert(key.into(), json!(value));
+                m.insert(key(i, name), json!(value));
             }
         }
         m.insert(
-            "kube_client_version".into(),
+            key(4, "kube_client_version"),
             json!(self.kube_client_version),
         );
         serde_json::Value::Object(m)
@@ -212,19 +220,30 @@ impl Object for CapabilitiesObject {
             .collect()
     }
     fn to_json(&self) -> serde_json::Value {
-        json!({
-            "KubeVersion": kube_version_json(&self.0.kube_version),
-            "APIVersions": self.0.api_versions,
-            "HelmVersion": self.0.helm_version.to_json(),
-        })
+        self.to_json_ordered(&|_, k| k.to_owned())
+    }
+    fn to_json_ordered(&self, key: &dyn Fn(usize, &str) -> String) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            key(0, "KubeVersion"),
+            kube_version_json(&self.0.kube_version, key),
+        );
+        m.insert(key(1, "APIVersions"), json!(self.0.api_versions));
+        m.insert(key(2, "HelmVersion"), self.0.helm_version.to_json_with(key));
+        serde_json::Value::Object(m)
     }
     fn as_any(&self) -> &dyn Any {
         self
     }
 }
 
-fn kube_version_json(k: &KubeVersion) -> serde_json::Value {
-    json!({"Version": k.version, "Major": k.major, "Minor": k.minor})
+/// `common.KubeVersion` as `encoding/json` writes it, keys built by `key(position, name)`.
+fn kube_version_json(k: &KubeVersion, key: &dyn Fn(usize, &str) -> String) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert(key(0, "Version"), json!(k.version));
+    m.insert(key(1, "Major"), json!(k.major));
+    m.insert(key(2, "Minor"), json!(k.minor));
+    serde_json::Value::Object(m)
 }
 
 /// `common.KubeVersion`, reached through the `*common.Capabilities` pointer (addressable, so
@@ -272,7 +291,10 @@ impl Object for KubeVersionObject {
         Some(self.0.constraint_version().to_string())
     }
     fn to_json(&self) -> serde_json::Value {
-        kube_version_json(&self.0)
+        kube_version_json(&self.0, &|_, k| k.to_owned())
+    }
+    fn to_json_ordered(&self, key: &dyn Fn(usize, &str) -> String) -> serde_json::Value {
+        kube_version_json(&self.0, key)
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -316,6 +338,9 @@ impl Object for BuildInfoObject {
     }
     fn to_json(&self) -> serde_json::Value {
         self.0.to_json()
+    }
+    fn to_json_ordered(&self, key: &dyn Fn(usize, &str) -> String) -> serde_json::Value {
+        self.0.to_json_with(key)
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -449,10 +474,12 @@ pub fn chart_value(metadata: &Metadata, is_root: Option<bool>) -> Value {
     Value::map(e)
 }
 
-/// `Annotations` as a `map[string]string`. Go gives a chart without annotations a nil map
-/// (JSON `null`); template values cannot hold a nil map, so an empty map (JSON `{}`) stands
-/// in: it behaves the same for `if`, `range`, `index`, `len` and field access.
+/// `Annotations` as a `map[string]string`; a chart without annotations has a nil map (JSON
+/// `null`), as in Go. (An explicit empty `annotations: {}` is not told apart from none.)
 fn annotations_value(annotations: &BTreeMap<String, String>) -> Value {
+    if annotations.is_empty() {
+        return Value::nil_map(CollType::of(ElemType::String));
+    }
     Value::typed_map(
         CollType::of(ElemType::String),
         annotations

@@ -189,3 +189,55 @@ fn errors_carry_helm_texts() {
         Err("an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: a, b".to_string())
     );
 }
+
+/// go-yaml v2's reader problems (`readerc.go`) for the first bad sequence of a document.
+#[test]
+fn yaml_utf8_problems_follow_the_go_yaml_reader() {
+    use super::yaml_utf8_problem;
+    assert_eq!(yaml_utf8_problem(b"a: \x80"), "invalid leading UTF-8 octet");
+    assert_eq!(
+        yaml_utf8_problem(b"a: \xc3"),
+        "incomplete UTF-8 octet sequence"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"a: \xc3A"),
+        "invalid trailing UTF-8 octet"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"\xc0\x80"),
+        "invalid length of a UTF-8 sequence"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"\xed\xa0\x80"),
+        "invalid Unicode character"
+    );
+    assert_eq!(
+        yaml_utf8_problem(b"\xf5\x80\x80\x80"),
+        "invalid Unicode character"
+    );
+}
+
+/// `encoding/json` writes struct fields in declaration order (observed with helm v4.3.1:
+/// `.Capabilities.KubeVersion | toJson` is `{"Version":…,"Major":…,"Minor":…}`), while the
+/// YAML path sorts them.
+#[test]
+#[allow(clippy::expect_used, reason = "a failed expectation is a failed test")]
+fn struct_json_keeps_go_field_order() {
+    use crate::template::Value;
+    let caps = super::Capabilities::helm_default().to_value();
+    let Value::Object(o) = &caps else {
+        panic!("capabilities is an object");
+    };
+    let kube = o.field("KubeVersion").expect("KubeVersion field");
+    let text = kube.go_json_text(crate::codec::json::to_json);
+    assert!(text.starts_with("{\"Version\":\"v"), "{text}");
+    assert!(text.contains("\",\"Major\":\"1\",\"Minor\":\""), "{text}");
+    let whole = caps.go_json_text(crate::codec::json::to_json);
+    let (k, a, h) = (
+        whole.find("\"KubeVersion\""),
+        whole.find("\"APIVersions\""),
+        whole.find("\"HelmVersion\""),
+    );
+    assert!(k < a && a < h, "{whole}");
+    assert!(whole.contains("{\"version\":\"v4."), "{whole}");
+}

@@ -29,12 +29,15 @@ use serde_json::{Map, Value};
 use super::coalesce::{self, CoalesceError, MAX_DEPTH};
 use super::gofmt;
 use super::table::{self, Node, Table};
+use super::warning::Warning;
 use crate::chart::model::{Chart, Dependency};
 use crate::semver::kube::is_compatible_range;
+use crate::template::gofmt::go_quote;
 
 /// Helm's `ProcessDependencies`: resolves aliases, tags, conditions and import-values of
 /// `chart` and all its subcharts against `values` (the user's values), removing disabled
 /// subcharts and setting each chart's values to what Helm's later coalescing starts from.
+/// Returns the warnings Helm logs meanwhile, in its order.
 ///
 /// # Errors
 /// [`CoalesceError`] from coalescing (values for a subchart that are not a map). Helm wraps
@@ -42,9 +45,24 @@ use crate::semver::kube::is_compatible_range;
 pub fn process_dependencies(
     chart: &mut Chart,
     values: &Map<String, Value>,
+) -> Result<Vec<Warning>, CoalesceError> {
+    let mut warnings = Vec::new();
+    process_dependencies_logged(chart, values, &mut warnings)?;
+    Ok(warnings)
+}
+
+/// [`process_dependencies`] that appends its warnings to `warnings`, so that the warnings
+/// logged before a failure are kept (Helm has printed them by then).
+///
+/// # Errors
+/// As [`process_dependencies`].
+pub fn process_dependencies_logged(
+    chart: &mut Chart,
+    values: &Map<String, Value>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(), CoalesceError> {
-    process_enabled(chart, values, "")?;
-    process_import_values(chart)
+    process_enabled(chart, values, "", warnings)?;
+    process_import_values(chart, warnings)
 }
 
 /// Go's `processDependencyEnabled`.
@@ -52,6 +70,7 @@ fn process_enabled(
     chart: &mut Chart,
     values: &Map<String, Value>,
     path: &str,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(), CoalesceError> {
     // Go tests for a nil slice; an empty `dependencies:` list cannot be told apart here.
     if chart.metadata.dependencies.is_empty() {
@@ -82,8 +101,8 @@ fn process_enabled(
         req.enabled = true;
     }
     let tree = coalesce::coalesce_tree(chart, values, false)?;
-    process_tags(&mut chart.metadata.dependencies, &tree);
-    process_conditions(&mut chart.metadata.dependencies, &tree, path);
+    process_tags(&mut chart.metadata.dependencies, &tree, warnings);
+    process_conditions(&mut chart.metadata.dependencies, &tree, path, warnings);
     let coalesced = coalesce::finish(tree)?;
 
     let disabled: Vec<String> = chart
@@ -103,7 +122,7 @@ fn process_enabled(
     for sub in &mut chart.dependencies {
         let sub_path = format!("{path}{}.", sub.name());
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-            process_enabled(sub, &coalesced, &sub_path)
+            process_enabled(sub, &coalesced, &sub_path, warnings)
         })?;
     }
     table::drop_value(Value::Object(coalesced));
@@ -123,20 +142,23 @@ fn alias_dependency(charts: &[Chart], req: &Dependency) -> Option<Chart> {
     Some(copy)
 }
 
-/// Go's `processDependencyTags`.
-fn process_tags(reqs: &mut [Dependency], values: &Table) {
+/// Go's `processDependencyTags`. A present tag that is not a bool is ignored with a
+/// warning.
+fn process_tags(reqs: &mut [Dependency], values: &Table, warnings: &mut Vec<Warning>) {
     let Some(tags) = table::lookup_table(values, "tags") else {
         return;
     };
     for req in reqs {
         let (mut has_true, mut has_false) = (false, false);
         for tag in &req.tags {
-            if let Some(Node::Plain(Value::Bool(b))) = table::get(&tags, tag) {
-                if b {
-                    has_true = true;
-                } else {
-                    has_false = true;
-                }
+            match table::get(&tags, tag) {
+                Some(Node::Plain(Value::Bool(true))) => has_true = true,
+                Some(Node::Plain(Value::Bool(false))) => has_false = true,
+                Some(_) => warnings.push(Warning::warn(
+                    NON_BOOL,
+                    [("tag", tag.as_str()), ("chart", req.name.as_str())],
+                )),
+                None => {}
             }
         }
         if !has_true && has_false {
@@ -147,21 +169,38 @@ fn process_tags(reqs: &mut [Dependency], values: &Table) {
     }
 }
 
-/// Go's `processDependencyConditions`: the first condition path holding a bool decides.
-fn process_conditions(reqs: &mut [Dependency], values: &Table, path: &str) {
+/// Go's `processDependencyConditions`: the first condition path holding a bool decides; a
+/// present non-bool value (also `null`) is skipped with a warning. Go's `PathValue` fails
+/// only with "no value" for a non-empty path, so its other warning cannot happen.
+fn process_conditions(
+    reqs: &mut [Dependency],
+    values: &Table,
+    path: &str,
+    warnings: &mut Vec<Warning>,
+) {
     for req in reqs {
         for condition in go_trim_space(&req.condition).split(',') {
             if condition.is_empty() {
                 continue;
             }
             let full = format!("{path}{condition}");
-            if let Some(Value::Bool(b)) = table::path_value(values, &full) {
-                req.enabled = b;
-                break;
+            match table::path_value(values, &full) {
+                Some(Value::Bool(b)) => {
+                    req.enabled = b;
+                    break;
+                }
+                Some(_) => warnings.push(Warning::warn(
+                    NON_BOOL,
+                    [("path", condition), ("chart", req.name.as_str())],
+                )),
+                None => {}
             }
         }
     }
 }
+
+/// Helm's message for a condition or tag that is not a bool.
+const NON_BOOL: &str = "returned non-bool value";
 
 /// Go's `strings.TrimSpace` (Unicode white space).
 fn go_trim_space(text: &str) -> &str {
@@ -169,15 +208,21 @@ fn go_trim_space(text: &str) -> &str {
 }
 
 /// Go's `processDependencyImportValues`: children first, then the chart itself.
-fn process_import_values(chart: &mut Chart) -> Result<(), CoalesceError> {
+fn process_import_values(
+    chart: &mut Chart,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), CoalesceError> {
     for sub in &mut chart.dependencies {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || process_import_values(sub))?;
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            process_import_values(sub, warnings)
+        })?;
     }
-    import_values(chart)
+    import_values(chart, warnings)
 }
 
-/// Go's `processImportValues` with `merge` true (the only way Helm 4.3.1 calls it).
-fn import_values(chart: &mut Chart) -> Result<(), CoalesceError> {
+/// Go's `processImportValues` with `merge` true (the only way Helm 4.3.1 calls it). An item
+/// whose source is not a table is skipped with Helm's warning.
+fn import_values(chart: &mut Chart, warnings: &mut Vec<Warning>) -> Result<(), CoalesceError> {
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
@@ -186,18 +231,29 @@ fn import_values(chart: &mut Chart) -> Result<(), CoalesceError> {
     for req in &mut chart.metadata.dependencies {
         let mut recorded = Vec::new();
         for item in &req.import_values {
-            let (child, parent) = match item {
+            let (child, parent, pair_form) = match item {
                 Value::Object(pair) => {
                     let show = |key: &str| gofmt::sprint_v(pair.get(key).unwrap_or(&Value::Null));
-                    (show("child"), show("parent"))
+                    (show("child"), show("parent"), true)
                 }
-                Value::String(name) => (format!("exports.{name}"), ".".to_owned()),
+                Value::String(name) => (format!("exports.{name}"), ".".to_owned(), false),
                 _ => continue,
             };
             recorded.push(record(&child, &parent));
-            let Some(source) = table::lookup_table(&merged, &format!("{}.{child}", req.name))
-            else {
-                continue;
+            let source = match table::find_table(&merged, &format!("{}.{child}", req.name)) {
+                Ok(source) => source,
+                Err(missing) => {
+                    let error = format!("{} is not a table", go_quote(&missing));
+                    warnings.push(if pair_form {
+                        Warning::warn(
+                            "ImportValues missing table from chart",
+                            [("chart", req.name.as_str()), ("error", error.as_str())],
+                        )
+                    } else {
+                        Warning::warn("ImportValues missing table", [("error", error)])
+                    });
+                    continue;
+                }
             };
             // Go's `Values.AsMap` hands out a new map when the table is empty.
             let source = if source.borrow().is_empty() {

@@ -7,7 +7,8 @@
 //! 1. [`ValueOptions::merge_values`]: `-f` files, then `--set-json`, `--set`, `--set-string`,
 //!    `--set-file`, `--set-literal` (parsers in [`strvals`]).
 //! 2. [`process_dependencies`]: resolves aliases, disables subcharts by tags and conditions,
-//!    imports values from children (changes the chart tree in place).
+//!    imports values from children (changes the chart tree in place), and returns the
+//!    [`Warning`]s Helm logs on the way (non-bool conditions or tags, missing import tables).
 //! 3. [`to_render_values`]: [`coalesce_values`] of the processed chart with the user's values,
 //!    then [`validate_against_schema`]; the result is the top chart's `.Values`, and
 //!    [`subchart_values`] gives each subchart's.
@@ -18,8 +19,7 @@
 //!
 //! Tested against Helm itself: `e2e/oracles/chartvalues` runs Helm's Go packages over the
 //! cases whose results are in `testdata/` (fixture charts in `testdata/charts`). Known
-//! differences from Helm: an `allOf` with one failing subschema is reported without Helm's
-//! `'allOf' failed` line (boon flattens it); schema `$ref`s to `http(s)`/`file` URLs are not
+//! differences from Helm: schema `$ref`s to `http(s)`/`file` URLs are not
 //! fetched; a chart whose Chart.yaml has an empty `dependencies: []` list is treated like one
 //! without the key (Helm then still processes the subcharts' own dependencies); when one
 //! subchart is used under several aliases, Helm shares the grandchildren's metadata between
@@ -31,6 +31,7 @@ pub mod dependencies;
 pub mod schema;
 pub mod strvals;
 pub mod user;
+pub mod warning;
 
 mod gofmt;
 mod table;
@@ -47,6 +48,7 @@ pub use dependencies::process_dependencies;
 pub use schema::{SchemaError, validate_against_schema};
 pub use strvals::StrvalsError;
 pub use user::{UserValuesError, ValueOptions};
+pub use warning::{Warning, WarningLevel};
 
 use crate::chart::model::Chart;
 

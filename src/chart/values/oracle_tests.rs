@@ -46,9 +46,8 @@ fn normalize_report(text: &str) -> String {
         .collect()
 }
 
-/// Cases where Wheelhouse knowingly differs from Helm: boon reports an `allOf` with a single
-/// failing subschema as that failure alone, jsonschema v6 under an `'allOf' failed` line.
-const KNOWN_DIFFERENCES: &[&str] = &["all=20", "all=-20", "all=-5"];
+/// Cases where Wheelhouse knowingly differs from Helm (`set_json` of the case). None now.
+const KNOWN_DIFFERENCES: &[&str] = &[];
 
 /// Compares one outcome with the oracle's, returning a description of any difference.
 fn compare(case: &Value, got: Result<Value, String>) -> Option<String> {

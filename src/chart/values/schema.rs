@@ -141,16 +141,17 @@ impl boon::UrlLoader for NoFetch {
 }
 
 /// jsonschema v6's `ValidationError.display` (non-verbose).
+///
+/// boon reports an `allOf` in which a single subschema fails as that subschema's error
+/// alone, where jsonschema v6 keeps an `'allOf' failed` node above it. Such a node is put
+/// back wherever the keyword path from an error to its cause passes through `allOf/N`
+/// ([`all_of_locations`]).
 fn display(error: &ValidationError<'_, '_>, indent: usize, out: &mut String) {
     let skip = error.causes.len() == 1 && matches!(error.kind, ErrorKind::Reference { .. });
     let mut indent = indent;
     if !skip {
         if indent > 0 {
-            out.push('\n');
-            for _ in 0..indent - 1 {
-                out.push_str("  ");
-            }
-            out.push_str("- ");
+            line_start(indent, out);
         }
         indent += 1;
         if let ErrorKind::Schema { url } = &error.kind {
@@ -163,9 +164,162 @@ fn display(error: &ValidationError<'_, '_>, indent: usize, out: &mut String) {
             out.push_str(&message(&error.kind));
         }
     }
-    for cause in &error.causes {
-        stacker::maybe_grow(32 * 1024, 1024 * 1024, || display(cause, indent, out));
+    // Keyword locations of causes continue the error's own (a reference's continue its
+    // target).
+    let base = match &error.kind {
+        ErrorKind::Reference { url, .. } => *url,
+        _ => error.schema_url,
+    };
+    let paths: Vec<Option<Vec<Step<'_>>>> = error
+        .causes
+        .iter()
+        .map(|c| keyword_steps(base, c.schema_url))
+        .collect();
+    // At the top boon unwraps a group of errors, also one found below an `allOf` it
+    // flattened; the steps all causes share then lead to that group's "validation failed"
+    // node.
+    let mut shared = 0;
+    if matches!(error.kind, ErrorKind::Schema { .. })
+        && error.causes.len() > 1
+        && let Some(first) = paths.first().and_then(Option::as_ref)
+    {
+        shared = (0..first.len())
+            .take_while(|&i| {
+                paths
+                    .iter()
+                    .all(|p| p.as_ref().is_some_and(|p| p.get(i) == first.get(i)))
+            })
+            .count();
+        // The group sits where the causes' instance locations still agree.
+        let causes: Vec<(&Vec<Step<'_>>, Vec<String>)> = paths
+            .iter()
+            .zip(&error.causes)
+            .filter_map(|(p, c)| p.as_ref().map(|p| (p, pointer_tokens(c))))
+            .collect();
+        while shared > 0 && {
+            let at = |(p, t): &(&Vec<Step<'_>>, Vec<String>)| location_before(p, t, shared);
+            let first_at = causes.first().map(at);
+            causes.iter().any(|c| Some(at(c)) != first_at)
+        } {
+            shared -= 1;
+        }
+        // Only a group below a flattened `allOf` is lost: jsonschema v6 too shows the
+        // causes of a single group at the top without the group.
+        if !first[..shared].iter().any(|s| s.all_of) {
+            shared = 0;
+        }
     }
+    if shared > 0
+        && let (Some(Some(first)), Some(cause)) = (paths.first(), error.causes.first())
+    {
+        let tokens = pointer_tokens(cause);
+        for location in all_of_locations(first, &tokens, 0, shared) {
+            line_start(indent, out);
+            out.push_str(&format!("at {}: 'allOf' failed", quote(&location)));
+            indent += 1;
+        }
+        line_start(indent, out);
+        let group = location_before(first, &tokens, shared);
+        out.push_str(&format!("at {}: validation failed", quote(&group)));
+        indent += 1;
+    }
+    for (cause, path) in error.causes.iter().zip(&paths) {
+        let mut cause_indent = indent;
+        if let Some(path) = path {
+            let tokens = pointer_tokens(cause);
+            for location in all_of_locations(path, &tokens, shared, path.len()) {
+                line_start(cause_indent, out);
+                out.push_str(&format!("at {}: 'allOf' failed", quote(&location)));
+                cause_indent += 1;
+            }
+        }
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            display(cause, cause_indent, out);
+        });
+    }
+}
+
+fn line_start(indent: usize, out: &mut String) {
+    out.push('\n');
+    for _ in 0..indent.saturating_sub(1) {
+        out.push_str("  ");
+    }
+    out.push_str("- ");
+}
+
+/// One step of a keyword path: its tokens (`properties/x`, `allOf/0`, `items`), whether it
+/// moves into the instance, and whether it is an `allOf` subschema.
+#[derive(Debug, PartialEq, Eq)]
+struct Step<'a> {
+    tokens: Vec<&'a str>,
+    descends: bool,
+    all_of: bool,
+}
+
+/// The steps of the keyword path from `base` to `url` (`None` when `url` is not under
+/// `base`).
+fn keyword_steps<'a>(base: &str, url: &'a str) -> Option<Vec<Step<'a>>> {
+    let rel = url.strip_prefix(base)?;
+    if !rel.is_empty() && !rel.starts_with('/') {
+        return None;
+    }
+    let parts: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    let mut steps = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let (width, descends) = match parts[i] {
+            "properties" | "patternProperties" | "prefixItems" => (2, true),
+            "items"
+            | "additionalProperties"
+            | "additionalItems"
+            | "contains"
+            | "unevaluatedItems"
+            | "unevaluatedProperties" => (1, true),
+            "dependentSchemas" | "dependencies" | "$defs" | "definitions" => (2, false),
+            "allOf" | "anyOf" | "oneOf"
+                if parts.get(i + 1).is_some_and(|p| p.parse::<usize>().is_ok()) =>
+            {
+                (2, false)
+            }
+            _ => (1, false),
+        };
+        let end = (i + width).min(parts.len());
+        steps.push(Step {
+            tokens: parts[i..end].to_vec(),
+            descends,
+            all_of: parts[i] == "allOf" && width == 2,
+        });
+        i = end;
+    }
+    Some(steps)
+}
+
+fn pointer_tokens(error: &ValidationError<'_, '_>) -> Vec<String> {
+    error
+        .instance_location
+        .to_string()
+        .split('/')
+        .skip(1)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The instance location where step `at` of `steps` applies, given the instance tokens of
+/// the error at the end of the steps.
+fn location_before(steps: &[Step<'_>], tokens: &[String], at: usize) -> String {
+    let after = steps[at..].iter().filter(|s| s.descends).count();
+    let keep = tokens.len().saturating_sub(after);
+    tokens[..keep].iter().map(|t| format!("/{t}")).collect()
+}
+
+/// The locations of the `allOf`s boon flattened among `steps[from..to]` (an `allOf` in
+/// which one subschema failed is reported as that subschema's error alone; jsonschema v6
+/// keeps an `'allOf' failed` node), outermost first.
+fn all_of_locations(steps: &[Step<'_>], tokens: &[String], from: usize, to: usize) -> Vec<String> {
+    (from..to)
+        .filter(|&i| steps[i].all_of)
+        .map(|i| location_before(steps, tokens, i + 1))
+        .collect()
 }
 
 /// jsonschema v6's `quote`: Go `%q` with `"` unescaped and `'` escaped, in single quotes.

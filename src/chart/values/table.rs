@@ -125,12 +125,18 @@ pub(crate) fn shallow_copy(table: &Table) -> Table {
 /// Go's `Values.Table`: the table at a dotted path, or `None` (Helm's `ErrNoTable`) if a
 /// step is missing or not a map.
 pub(crate) fn lookup_table(table: &Table, path: &str) -> Option<Table> {
+    find_table(table, path).ok()
+}
+
+/// Go's `Values.Table` with its error: the table at a dotted path, or the first path
+/// segment that is missing or not a table (Helm's `ErrNoTable` key).
+pub(crate) fn find_table(table: &Table, path: &str) -> Result<Table, String> {
     let mut current = table.clone();
     for step in path.split('.') {
-        let next = get(&current, step)?;
-        current = next.as_table()?.clone();
+        let next = get(&current, step).ok_or_else(|| step.to_owned())?;
+        current = next.as_table().ok_or_else(|| step.to_owned())?.clone();
     }
-    Some(current)
+    Ok(current)
 }
 
 /// Go's `Values.PathValue`: the non-map value at a dotted path (`None` for Helm's

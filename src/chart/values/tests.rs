@@ -126,3 +126,58 @@ fn subchart_values_scope_by_name() {
     assert!(super::subchart_values(&parent, "str").is_empty());
     assert!(super::subchart_values(&parent, "missing").is_empty());
 }
+
+/// Loads a fixture chart of the chart conformance test (`e2e/fixtures/charts`).
+fn fixture(name: &str) -> Chart {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("e2e/fixtures/charts")
+        .join(name);
+    crate::chart::load::load_dir(&dir, &crate::chart::load::Limits::default()).expect("load")
+}
+
+fn render_lines(warnings: &[super::Warning]) -> Vec<String> {
+    warnings
+        .iter()
+        .map(|w| {
+            let attrs: Vec<String> = w.attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{} {} | {}", w.level, w.message, attrs.join(" "))
+        })
+        .collect()
+}
+
+/// The warnings `helm template rel import-values` logs (helm v4.3.1, observed): a `{child,
+/// parent}` item and a string item whose source tables are missing.
+#[test]
+fn import_values_missing_tables_warn_like_helm() {
+    let mut chart = fixture("import-values");
+    let warnings = super::process_dependencies(&mut chart, &Map::new()).expect("process");
+    assert_eq!(
+        render_lines(&warnings),
+        [
+            r#"WARN ImportValues missing table from chart | chart=db error="missing" is not a table"#,
+            r#"WARN ImportValues missing table | error="nothere" is not a table"#,
+        ]
+    );
+}
+
+/// The warnings of `helm template rel tags-conditions --set tags.backend=maybe,
+/// gamma.enabled=1 --set-string "tags.extra=yes please"` (helm v4.3.1, observed): every
+/// non-bool tag per dependency, then the non-bool condition.
+#[test]
+fn non_bool_tags_and_conditions_warn_like_helm() {
+    let mut chart = fixture("tags-conditions");
+    let user =
+        json!({"tags": {"backend": "maybe", "extra": "yes please"}, "gamma": {"enabled": 1}});
+    let user = user.as_object().expect("object").clone();
+    let warnings = super::process_dependencies(&mut chart, &user).expect("process");
+    assert_eq!(
+        render_lines(&warnings),
+        [
+            "WARN returned non-bool value | tag=backend chart=alpha",
+            "WARN returned non-bool value | tag=backend chart=beta",
+            "WARN returned non-bool value | tag=extra chart=beta",
+            "WARN returned non-bool value | tag=backend chart=gamma",
+            "WARN returned non-bool value | path=gamma.enabled chart=gamma",
+        ]
+    );
+}

@@ -83,7 +83,7 @@ fn include(ctx: &mut CallContext<'_, '_>, args: Vec<Value>) -> Result<Value, Fun
     let result = ctx.execute_template(&name, data);
     *ctx.counter(&key) -= 1;
     match result {
-        Ok(s) => Ok(Value::from(s)),
+        Ok(s) => Ok(Value::from_go_bytes(s)),
         Err(e) => Err(FuncError::from_template(e)),
     }
 }
@@ -138,7 +138,7 @@ fn tpl_inner(ctx: &mut CallContext<'_, '_>, args: Vec<Value>) -> Result<Value, F
         data,
     );
     match result {
-        Ok(s) => Ok(Value::from(s.replace("<no value>", ""))),
+        Ok(s) => Ok(Value::from_go_bytes(crate::template::strip_no_value(s))),
         Err(e) => Err(FuncError::wrapping(
             format!(
                 "error during tpl function execution for {}: {}",
@@ -157,6 +157,7 @@ fn warn_wrap(msg: &str) -> String {
 fn required(ctx: &mut CallContext<'_, '_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let warn = str_arg(&args, 0);
     let val = args.into_iter().nth(1).unwrap_or(Value::Nil);
+    // A string that is not UTF-8 is never empty.
     let missing = match &val {
         Value::Nil | Value::Invalid => true,
         Value::String(s) => s.is_empty(),

@@ -11,7 +11,8 @@
 //! satisfy the signature:
 //!
 //! - one [`Value`] per fixed parameter, then one per variadic argument (not packed);
-//! - a `ParamType::String` argument is always `Value::String`, `ParamType::Int(IntKind::Int)`
+//! - a `ParamType::String` argument is always `Value::String` (`ParamType::RawString` may
+//!   also be a `Value::ByteString`: a Go string that is not UTF-8), `ParamType::Int(IntKind::Int)`
 //!   always `Value::Int(_, IntKind::Int)`, `ParamType::Float64` always `Value::Float`, etc.;
 //! - a `ParamType::Any` argument is any value; nil arrives as [`Value::Nil`] (never
 //!   [`Value::Invalid`]);
@@ -85,8 +86,13 @@ pub enum ParamType {
     Reflect,
     /// `bool`.
     Bool,
-    /// `string`.
+    /// `string`. An argument whose bytes are not UTF-8 ([`Value::ByteString`]) arrives as a
+    /// [`Value::String`] with each invalid byte replaced by U+FFFD (Go's reading of the
+    /// bytes as runes); functions that handle bytes declare [`ParamType::RawString`].
     String,
+    /// `string`, passed as is: a [`Value::String`], or a [`Value::ByteString`] when the Go
+    /// string's bytes are not UTF-8 (for byte-oriented functions such as `b64enc`).
+    RawString,
     /// A signed integer type.
     Int(IntKind),
     /// An unsigned integer type.
@@ -113,7 +119,7 @@ impl ParamType {
             ParamType::Any => Cow::Borrowed("interface {}"),
             ParamType::Reflect => Cow::Borrowed("reflect.Value"),
             ParamType::Bool => Cow::Borrowed("bool"),
-            ParamType::String => Cow::Borrowed("string"),
+            ParamType::String | ParamType::RawString => Cow::Borrowed("string"),
             ParamType::Int(k) => Cow::Borrowed(k.go_name()),
             ParamType::Uint(k) => Cow::Borrowed(k.go_name()),
             ParamType::Float64 => Cow::Borrowed("float64"),
@@ -156,7 +162,9 @@ impl ParamType {
         match (self, v) {
             (ParamType::Any | ParamType::Reflect, _) => true,
             (ParamType::Bool, Value::Bool(_)) => true,
-            (ParamType::String, Value::String(_)) => true,
+            (ParamType::String | ParamType::RawString, Value::String(_) | Value::ByteString(_)) => {
+                true
+            }
             (ParamType::Int(k), Value::Int(_, k2)) => k == k2,
             (ParamType::Uint(k), Value::Uint(_, k2)) => k == k2,
             (ParamType::Float64, Value::Float(_)) => true,
@@ -298,9 +306,9 @@ impl CallContext<'_, '_> {
     }
 
     /// Go's `Template.ExecuteTemplate` on the template set visible to the caller: runs the
-    /// named template with `data` as dot and `$`, and returns its output. The output keeps
-    /// Go's `<no value>` markers.
-    pub fn execute_template(&mut self, name: &str, data: Value) -> Result<String, TemplateError> {
+    /// named template with `data` as dot and `$`, and returns its output bytes (a Go string:
+    /// see [`Value::from_go_bytes`]). The output keeps Go's `<no value>` markers.
+    pub fn execute_template(&mut self, name: &str, data: Value) -> Result<Vec<u8>, TemplateError> {
         super::exec::execute_in(self.scope, self.rt, self.funcs, self.options, name, data)
     }
 

@@ -9,7 +9,7 @@ use crate::template::value::Value;
 
 pub(crate) fn register(funcs: &mut FuncMap) {
     pure(funcs, "toString", Signature::new([ANY]), |a| {
-        Ok(Value::from(strval(&a[0]).into_owned()))
+        Ok(super::strval_value(&a[0]))
     });
     pure(funcs, "toStrings", Signature::new([ANY]), |a| {
         Ok(to_strings(&a[0]))

@@ -585,7 +585,15 @@ fn template(cn: &str, ips: &Value, dns: &Value, days: i64) -> Result<Template, F
     params.subject_alt_names = dns_names;
     let mut dn = rcgen::DistinguishedName::new();
     if !cn.is_empty() {
-        dn.push(rcgen::DnType::CommonName, cn);
+        // Go's asn1 marshals a name attribute as a PrintableString when its characters allow
+        // (the same set rcgen accepts), else as a UTF8String.
+        match rcgen::string::PrintableString::try_from(cn) {
+            Ok(printable) => dn.push(
+                rcgen::DnType::CommonName,
+                rcgen::DnValue::PrintableString(printable),
+            ),
+            Err(_) => dn.push(rcgen::DnType::CommonName, cn),
+        }
     }
     params.distinguished_name = dn;
     let mut serial = [0u8; 16];

@@ -53,16 +53,16 @@ pub(crate) fn register(funcs: &mut FuncMap) {
     );
     for name in ["toPrettyJson", "mustToPrettyJson"] {
         pure(funcs, name, Signature::new([ANY]), |a| {
-            Ok(Value::from(indent_json(&codec_json::to_json(
-                &a[0].to_json(),
-            ))))
+            Ok(Value::from(indent_json(
+                &a[0].go_json_text(codec_json::to_json),
+            )))
         });
     }
     for name in ["toRawJson", "mustToRawJson"] {
         pure(funcs, name, Signature::new([ANY]), |a| {
-            Ok(Value::from(unescape_html(&codec_json::to_json(
-                &a[0].to_json(),
-            ))))
+            Ok(Value::from(unescape_html(
+                &a[0].go_json_text(codec_json::to_json),
+            )))
         });
     }
 }

@@ -253,6 +253,7 @@ pub fn deep_copy(v: &Value) -> Value {
                     .iter()
                     .map(|(k, v)| (k.clone(), deep_copy(v)))
                     .collect(),
+                nil: m.nil,
             })))
         }
         Value::List(l) => Value::List(Rc::new(List {

@@ -5,45 +5,47 @@
 
 use sha1::Digest;
 
-use super::{STR, arg_str, pure};
+use super::{RAW_STR, STR, arg_bytes, arg_str, pure};
 use crate::template::funcs::{FuncMap, Signature};
+use crate::template::value::Value;
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 pub(crate) fn register(funcs: &mut FuncMap) {
+    // Go strings are bytes: the encoders and hashes read them as they are, the decoders
+    // return them as they are (a `ByteString` when not UTF-8).
+    let raw1 = || Signature::new([RAW_STR]);
     let s1 = || Signature::new([STR]);
-    pure(funcs, "b64enc", s1(), |a| {
-        Ok(b64_encode(arg_str(&a, 0).as_bytes()).into())
+    pure(funcs, "b64enc", raw1(), |a| {
+        Ok(b64_encode(arg_bytes(&a, 0)).into())
     });
     pure(funcs, "b64dec", s1(), |a| {
         Ok(match b64_decode(arg_str(&a, 0)) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(off) => format!("illegal base64 data at input byte {off}"),
-        }
-        .into())
+            Ok(b) => Value::from_go_bytes(b),
+            Err(off) => format!("illegal base64 data at input byte {off}").into(),
+        })
     });
-    pure(funcs, "b32enc", s1(), |a| {
-        Ok(b32_encode(arg_str(&a, 0).as_bytes()).into())
+    pure(funcs, "b32enc", raw1(), |a| {
+        Ok(b32_encode(arg_bytes(&a, 0)).into())
     });
     pure(funcs, "b32dec", s1(), |a| {
         Ok(match b32_decode(arg_str(&a, 0)) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(off) => format!("illegal base32 data at input byte {off}"),
-        }
-        .into())
+            Ok(b) => Value::from_go_bytes(b),
+            Err(off) => format!("illegal base32 data at input byte {off}").into(),
+        })
     });
-    pure(funcs, "sha1sum", s1(), |a| {
-        Ok(hex(&sha1::Sha1::digest(arg_str(&a, 0).as_bytes())).into())
+    pure(funcs, "sha1sum", raw1(), |a| {
+        Ok(hex(&sha1::Sha1::digest(arg_bytes(&a, 0))).into())
     });
-    pure(funcs, "sha256sum", s1(), |a| {
-        Ok(hex(&sha2::Sha256::digest(arg_str(&a, 0).as_bytes())).into())
+    pure(funcs, "sha256sum", raw1(), |a| {
+        Ok(hex(&sha2::Sha256::digest(arg_bytes(&a, 0))).into())
     });
-    pure(funcs, "sha512sum", s1(), |a| {
-        Ok(hex(&sha2::Sha512::digest(arg_str(&a, 0).as_bytes())).into())
+    pure(funcs, "sha512sum", raw1(), |a| {
+        Ok(hex(&sha2::Sha512::digest(arg_bytes(&a, 0))).into())
     });
-    pure(funcs, "adler32sum", s1(), |a| {
-        Ok(adler32(arg_str(&a, 0).as_bytes()).to_string().into())
+    pure(funcs, "adler32sum", raw1(), |a| {
+        Ok(adler32(arg_bytes(&a, 0)).to_string().into())
     });
 }
 

@@ -45,7 +45,7 @@ use std::borrow::Cow;
 use super::error::FuncError;
 use super::funcs::{FuncMap, ParamType, Signature};
 use super::gofmt;
-use super::value::{ElemType, IntKind, UintKind, Value};
+use super::value::{ElemType, IntKind, UintKind, Value, go_lossy};
 
 /// Registers every Sprig function Helm keeps (all of `genericMap` but `env`/`expandenv`).
 pub fn register(funcs: &mut FuncMap) {
@@ -105,6 +105,23 @@ where
     funcs.register(name, sig, move |_, args| f(args));
 }
 
+/// `string` passed as is, bytes that are not UTF-8 included (see [`ParamType::RawString`]).
+pub(crate) const RAW_STR: ParamType = ParamType::RawString;
+
+/// The bytes of a `string` argument declared [`RAW_STR`].
+pub(crate) fn arg_bytes(args: &[Value], i: usize) -> &[u8] {
+    args.get(i).and_then(Value::go_bytes).unwrap_or_default()
+}
+
+/// Sprig's `strval` keeping the bytes of a Go string: strings as they are (also those that
+/// are not UTF-8), everything else as [`strval`] gives it.
+pub(crate) fn strval_value(v: &Value) -> Value {
+    match v {
+        Value::String(_) | Value::ByteString(_) => v.clone(),
+        _ => Value::from(strval(v).into_owned()),
+    }
+}
+
 /// A `string` argument (the executor guarantees the type).
 pub(crate) fn arg_str(args: &[Value], i: usize) -> &str {
     args.get(i).and_then(Value::as_str).unwrap_or_default()
@@ -149,6 +166,7 @@ pub(crate) fn sprint_v(v: &Value) -> String {
 pub(crate) fn strval(v: &Value) -> Cow<'_, str> {
     match v {
         Value::String(s) => Cow::Borrowed(s),
+        Value::ByteString(b) => Cow::Owned(go_lossy(b)),
         Value::Bytes(b) => String::from_utf8_lossy(b),
         Value::Object(o) => match o.go_string() {
             Some(s) => Cow::Owned(s),
@@ -189,7 +207,7 @@ pub(crate) fn is_empty(v: &Value) -> bool {
         Value::Float(f) => *f == 0.0,
         Value::Complex(r, i) => *r == 0.0 && *i == 0.0,
         Value::String(s) => s.is_empty(),
-        Value::Bytes(b) => b.is_empty(),
+        Value::ByteString(b) | Value::Bytes(b) => b.is_empty(),
         Value::List(l) => l.items.is_empty(),
         Value::Map(m) => m.borrow().entries.is_empty(),
         Value::Object(o) => o.is_pointer() && o.is_nil(),
@@ -206,7 +224,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::Complex(a1, b1), Value::Complex(a2, b2)) => a1 == a2 && b1 == b2,
         (Value::String(x), Value::String(y)) => x == y,
-        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::ByteString(x), Value::ByteString(y)) | (Value::Bytes(x), Value::Bytes(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
             std::rc::Rc::ptr_eq(x, y)
                 || (a.type_name() == b.type_name()
@@ -221,7 +239,9 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                 return false;
             }
             let (x, y) = (x.borrow(), y.borrow());
-            x.entries.len() == y.entries.len()
+            // `reflect.DeepEqual` tells a nil map from an empty one.
+            x.nil == y.nil
+                && x.entries.len() == y.entries.len()
                 && x.entries.iter().all(|(k, v)| match y.entries.get(k) {
                     Some(w) => deep_equal(v, w),
                     None => false,

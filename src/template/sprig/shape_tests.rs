@@ -277,3 +277,21 @@ fn go_generated_pems_are_accepted() {
     ));
     assert!(out.parse::<usize>().expect("len") > 500);
 }
+
+/// Go's asn1 writes a name attribute as a PrintableString when its characters allow, else
+/// as a UTF8String (observed with helm v4.3.1 and `openssl asn1parse`: `my-ca` is a
+/// PRINTABLESTRING, `é-ca` a UTF8STRING).
+#[test]
+fn common_names_use_gos_string_types() {
+    let out = ok("{{ (genCA \"my-ca\" 1).Cert }}|{{ (genCA \"é-ca\" 1).Cert }}");
+    let (printable, utf8) = out.split_once('|').expect("two certificates");
+    let find = |der: &[u8], tag: u8, text: &str| {
+        let mut needle = vec![tag, text.len() as u8];
+        needle.extend_from_slice(text.as_bytes());
+        der.windows(needle.len()).any(|w| w == needle.as_slice())
+    };
+    let der = parse_cert(printable);
+    assert!(find(&der, 0x13, "my-ca"), "PrintableString CN");
+    let der = parse_cert(utf8);
+    assert!(find(&der, 0x0c, "é-ca"), "UTF8String CN");
+}

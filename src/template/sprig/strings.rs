@@ -8,11 +8,13 @@
 
 use std::borrow::Cow;
 
-use super::{ANY, INT, STR, arg_int, arg_str, pure, slice_bounds_error, sprint_v, strval};
+use super::{
+    ANY, INT, RAW_STR, STR, arg_bytes, arg_int, arg_str, pure, slice_bounds_error, strval,
+};
 use crate::template::error::FuncError;
 use crate::template::funcs::{FuncMap, Signature};
-use crate::template::gofmt::go_quote;
-use crate::template::value::{CollType, ElemType, Str, Value};
+use crate::template::gofmt::{go_quote, go_quote_bytes, sprint_value, sprintf_value};
+use crate::template::value::{CollType, ElemType, Str, Value, decode_go_rune};
 
 pub(crate) fn register(funcs: &mut FuncMap) {
     let s1 = || Signature::new([STR]);
@@ -23,11 +25,16 @@ pub(crate) fn register(funcs: &mut FuncMap) {
     pure(funcs, "abbrevboth", Signature::new([INT, INT, STR]), |a| {
         Ok(abbrevboth(arg_int(&a, 0), arg_int(&a, 1), arg_str(&a, 2)).into())
     });
-    pure(funcs, "trunc", Signature::new([INT, STR]), |a| {
-        Ok(trunc(arg_int(&a, 0), arg_str(&a, 1)).into())
+    // `trunc`, `substr`, `trim`, `trimPrefix` and `trimSuffix` cut a Go string's bytes, so
+    // they take and give strings that need not be UTF-8.
+    pure(funcs, "trunc", Signature::new([INT, RAW_STR]), |a| {
+        Ok(Value::from_go_bytes(trunc(
+            arg_int(&a, 0),
+            arg_bytes(&a, 1),
+        )))
     });
-    pure(funcs, "trim", s1(), |a| {
-        Ok(keep_or(&a[0], arg_str(&a, 0).trim()))
+    pure(funcs, "trim", Signature::new([RAW_STR]), |a| {
+        Ok(keep_or_bytes(&a[0], trim_space(arg_bytes(&a, 0))))
     });
     pure(funcs, "upper", s1(), |a| Ok(map_runes(&a[0], to_upper)));
     pure(funcs, "lower", s1(), |a| Ok(map_runes(&a[0], to_lower)));
@@ -35,8 +42,8 @@ pub(crate) fn register(funcs: &mut FuncMap) {
     pure(funcs, "untitle", s1(), |a| {
         Ok(untitle(arg_str(&a, 0)).into())
     });
-    pure(funcs, "substr", Signature::new([INT, INT, STR]), |a| {
-        substr(arg_int(&a, 0), arg_int(&a, 1), arg_str(&a, 2)).map(Value::from)
+    pure(funcs, "substr", Signature::new([INT, INT, RAW_STR]), |a| {
+        substr(arg_int(&a, 0), arg_int(&a, 1), arg_bytes(&a, 2)).map(Value::from_go_bytes)
     });
     funcs.register("repeat", Signature::new([INT, STR]), |ctx, a| {
         let limit = ctx.options().max_output_bytes;
@@ -51,14 +58,30 @@ pub(crate) fn register(funcs: &mut FuncMap) {
             ))
         });
     }
-    pure(funcs, "trimSuffix", s2(), |a| {
-        let s = arg_str(&a, 1);
-        Ok(keep_or(&a[1], s.strip_suffix(arg_str(&a, 0)).unwrap_or(s)))
-    });
-    pure(funcs, "trimPrefix", s2(), |a| {
-        let s = arg_str(&a, 1);
-        Ok(keep_or(&a[1], s.strip_prefix(arg_str(&a, 0)).unwrap_or(s)))
-    });
+    pure(
+        funcs,
+        "trimSuffix",
+        Signature::new([RAW_STR, RAW_STR]),
+        |a| {
+            let s = arg_bytes(&a, 1);
+            Ok(keep_or_bytes(
+                &a[1],
+                s.strip_suffix(arg_bytes(&a, 0)).unwrap_or(s),
+            ))
+        },
+    );
+    pure(
+        funcs,
+        "trimPrefix",
+        Signature::new([RAW_STR, RAW_STR]),
+        |a| {
+            let s = arg_bytes(&a, 1);
+            Ok(keep_or_bytes(
+                &a[1],
+                s.strip_prefix(arg_bytes(&a, 0)).unwrap_or(s),
+            ))
+        },
+    );
     pure(funcs, "nospace", s1(), |a| {
         Ok(keep_or(&a[0], &nospace(arg_str(&a, 0))))
     });
@@ -96,21 +119,29 @@ pub(crate) fn register(funcs: &mut FuncMap) {
         let parts: Vec<String> = a
             .iter()
             .filter(|v| !v.is_nil())
-            .map(|v| go_quote(&strval(v)))
+            .map(|v| match v {
+                // `%q` of a string that is not UTF-8 escapes the invalid bytes as `\xNN`.
+                Value::ByteString(b) => go_quote_bytes(b),
+                _ => go_quote(&strval(v)),
+            })
             .collect();
         Ok(parts.join(" ").into())
     });
     pure(funcs, "squote", Signature::new([]).variadic(ANY), |a| {
-        let parts: Vec<String> = a
+        let parts: Vec<Value> = a
             .iter()
             .filter(|v| !v.is_nil())
-            .map(|v| format!("'{}'", sprint_v(v)))
+            .map(|v| sprintf_value("'%v'", std::slice::from_ref(v)))
             .collect();
-        Ok(parts.join(" ").into())
+        Ok(join_go_strings(&parts))
     });
     pure(funcs, "cat", Signature::new([]).variadic(ANY), |a| {
-        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(sprint_v).collect();
-        Ok(parts.join(" ").into())
+        let parts: Vec<Value> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| sprint_value(std::slice::from_ref(v)))
+            .collect();
+        Ok(join_go_strings(&parts))
     });
     funcs.register("indent", Signature::new([INT, STR]), |ctx, a| {
         let limit = ctx.options().max_output_bytes;
@@ -163,9 +194,45 @@ fn keep_or(orig: &Value, s: &str) -> Value {
     }
 }
 
-/// Lossy text of a byte range of a Go string.
+/// Text of a byte range of a Go string (each invalid byte as U+FFFD).
 fn bytes_text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    crate::template::value::go_lossy(b)
+}
+
+/// [`keep_or`] for byte results: the original value when nothing was cut.
+fn keep_or_bytes(orig: &Value, b: &[u8]) -> Value {
+    if orig.go_bytes().is_some_and(|o| o.len() == b.len()) {
+        orig.clone()
+    } else {
+        Value::from_go_bytes(b.to_vec())
+    }
+}
+
+/// Go's `strings.TrimSpace` over a string's bytes: leading and trailing Unicode white space
+/// removed; a byte that is not UTF-8 is not space and stops the trim.
+fn trim_space(b: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while let Some((c, n)) = decode_go_rune(&b[start..]) {
+        if c == '\u{FFFD}' && n == 1 || !c.is_whitespace() {
+            break;
+        }
+        start += n;
+    }
+    let mut end = b.len();
+    while end > start {
+        // The last rune (`utf8.DecodeLastRune`): a valid sequence of up to 4 bytes ending
+        // at `end`, else the last byte alone (invalid, so not space).
+        let last = (end.saturating_sub(4).max(start)..end).find_map(|i| {
+            decode_go_rune(&b[i..end])
+                .filter(|&(c, n)| i + n == end && !(c == '\u{FFFD}' && n == 1))
+                .map(|(c, _)| (i, c))
+        });
+        match last {
+            Some((i, c)) if c.is_whitespace() => end = i,
+            _ => break,
+        }
+    }
+    &b[start..end]
 }
 
 /// Go's `unicode.ToUpper` for one rune (simple case mapping).
@@ -383,28 +450,26 @@ fn abbreviate_full(s: &str, offset: i64, max_width: i64) -> Option<String> {
 }
 
 /// Sprig `trunc`: the first `c` bytes, or for negative `c` the last `-c` bytes.
-pub fn trunc(c: i64, s: &str) -> String {
-    let b = s.as_bytes();
+pub fn trunc(c: i64, b: &[u8]) -> Vec<u8> {
     let len = b.len() as i64;
     if c < 0 && len + c > 0 {
-        return bytes_text(&b[(len + c) as usize..]);
+        return b[(len + c) as usize..].to_vec();
     }
     if c >= 0 && len > c {
-        return bytes_text(&b[..c as usize]);
+        return b[..c as usize].to_vec();
     }
-    s.to_string()
+    b.to_vec()
 }
 
 /// Sprig `substring`: `s[start:end]` with Sprig's clamping, panicking as Go does on
 /// bounds it does not clamp.
-pub fn substr(start: i64, end: i64, s: &str) -> Result<String, FuncError> {
-    let b = s.as_bytes();
+pub fn substr(start: i64, end: i64, b: &[u8]) -> Result<Vec<u8>, FuncError> {
     let len = b.len();
-    let slice = |lo: i64, hi: i64| -> Result<String, FuncError> {
+    let slice = |lo: i64, hi: i64| -> Result<Vec<u8>, FuncError> {
         if hi < 0 || hi as u64 > len as u64 || lo < 0 || lo > hi {
             return Err(FuncError::new(slice_bounds_error(lo, hi, len)));
         }
-        Ok(bytes_text(&b[lo as usize..hi as usize]))
+        Ok(b[lo as usize..hi as usize].to_vec())
     };
     if start < 0 {
         return slice(0, end);
@@ -415,7 +480,7 @@ pub fn substr(start: i64, end: i64, s: &str) -> Result<String, FuncError> {
                 "runtime error: slice bounds out of range [{start}:{len}]"
             )));
         }
-        return Ok(bytes_text(&b[start as usize..]));
+        return Ok(b[start as usize..].to_vec());
     }
     slice(start, end)
 }
@@ -781,4 +846,16 @@ pub fn camel_to_lower(s: &str, connector: char) -> String {
     }
     push_lower(&mut out, wt, word, connector);
     out
+}
+
+/// `strings.Join(parts, " ")` over Go strings, keeping bytes that are not UTF-8.
+fn join_go_strings(parts: &[Value]) -> Value {
+    let mut out = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(p.go_bytes().unwrap_or_default());
+    }
+    Value::from_go_bytes(out)
 }

@@ -182,6 +182,7 @@ sub: {level: 1}
         "choice": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
         "any": {"anyOf": [{"type": "string"}, {"type": "boolean"}]},
         "all": {"allOf": [{"$ref": "#/$defs/pos"}, {"maximum": 10}]},
+        "deep": {"allOf": [{"properties": {"x": {"type": "string"}, "l": {"items": {"allOf": [{"type": "integer"}]}}}}, {"required": ["x"]}]},
         "neg": {"not": {"type": "string"}},
         "ref": {"$ref": "#/$defs/pos"},
         "email": {"type": "string", "format": "email"},

@@ -40,5 +40,19 @@ texts = ["a = 1\nb = 'x'\nc = true\nd = 1.5\ne = [1, 2]\n[t]\nk = \"v\"\n[[arr]]
  "big = 9223372036854775807\n", "neg = -9223372036854775808\n", "\"quoted key\" = 1\n'lit' = 2\n",
  "a = [\n  1,\n  2,\n]\n", "[a]\n[a.b]\nc = 1\n", "x = true\ny = false\n",
 ]
+# Documents BurntSushi rejects: its error text (line, last key, message) is the output.
+texts += ["=bad", "a = ", "a = 1 b = 2", "a = tru", "a = \"x", "a = \"x\ny\"", "a = 'x", "[a", "[]", "[a.]",
+ "[[a]\n", "a = [1 2]", "a = [1,,2]", "a = {x = 1,, y = 2}", "a = {x = 1 y = 2}", "a = 1\na = 2", "[a]\n[a]",
+ "a = 1\n[a]", "[a]\nb = 1\n[a.b]", "a.b = 1\na.b.c = 2", "a = 1\n[[a]]", "a = 007", "a = 1__0", "a = _1",
+ "a = 1_", "a = 99999999999999999999", "a = -9223372036854775809", "a = 1.", "a = 1.e2", "a = .5", "a = +.5",
+ "a = 1e999", "a = 0b2", "a = 0o9", "a = 0xg", "a = +0x1", "a = +i",
+ "a = \"\\q\"", "a = \"\\uD800\"", "a = \"\\u12\"", "a = \"\\ x\"", 
+ "a = 1979-13-27", "a.b.c = 1\n[a.b]\nd = 2\n[a]\nx = 1\n[a.b]\ny = 1", ".a = 1",
+ "a. = 1", "a\n= 1", "a = 1 # ok\nb = \"\u0001\"", "a = \"\x07\"", "a = 1\r", "[t]\nx = [1,\n 2,\n 3\n",
+ "a = \"\"\"x\"\"\"\"\"\"", "a = " + "'" * 3 + "x" + "'" * 6, "[[t]]\nk = 1\n[t.k]", "t = [{a = 1}]\n[[t]]",
+ "k = \"v\"\n\n\n[tbl]\nkey = = 1", "a = [\n  1,\n  # c\n  ]\nb = {\n}",
+ "\"a\".\"b\" = 1\n\"a\".\"b\" = 2", "a = 1\nb = 2\nc d = 3", 
+ "a = 7:32:00", "a = \"\"\"\nx\\  \n  y\"\"\"", "a = 1\n\n[b]\nc = [1,\n2]\nd = {e = 1, e = 2}",
+]
 for t in texts:
     print(json.dumps({"op": "fromToml", "input": t}))

@@ -13,3 +13,4 @@ team: {{ .team }}
 {{- define "probe.self" -}}{{ include "probe.self" . }}{{- end -}}
 {{- define "probe.req" -}}{{ required "needed in define" .x }}{{- end -}}
 {{- define "probe.tplerr" -}}{{ tpl "{{ .a.b.c }}" . }}{{- end -}}
+{{- define "probe.bytes" }}{{ b64dec "gA==" }}{{ end }}
