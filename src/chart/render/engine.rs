@@ -147,7 +147,19 @@ pub fn render_templates(
         })?;
         rendered.insert(name.clone(), output);
     }
+    drop_in_background(set);
     Ok(rendered)
+}
+
+/// Frees a parsed template set on a helper thread: tearing down the trees of a large chart
+/// takes several milliseconds that the caller need not wait for (and that a process about to
+/// exit never pays). Falls back to dropping here when no thread can be started.
+fn drop_in_background(set: TemplateSet) {
+    let spawned = std::thread::Builder::new()
+        .name("template-set-drop".to_string())
+        .spawn(move || drop(set));
+    // On failure the closure, and with it the set, was dropped by `spawn`.
+    drop(spawned);
 }
 
 /// Helm's function map: Sprig, Helm's extras, then the engine-bound functions.
