@@ -173,8 +173,13 @@ impl TemplateSet {
     /// Executes as Helm's engine does for a chart file: [`TemplateSet::execute`], then every
     /// `<no value>` removed from the output (Helm's workaround for `missingkey=zero`).
     pub fn render(&self, name: &str, data: &Value) -> Result<String, TemplateError> {
-        self.execute(name, data)
-            .map(|s| s.replace("<no value>", ""))
+        self.execute(name, data).map(|s| {
+            if s.contains("<no value>") {
+                s.replace("<no value>", "")
+            } else {
+                s
+            }
+        })
     }
 }
 
