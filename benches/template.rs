@@ -408,7 +408,10 @@ fn bench_chart_render(c: &mut Criterion) {
     for name in ["kube-prometheus-stack", "argo-cd", "nginx"] {
         let dir = corpus.join(name);
         if !dir.is_dir() {
-            eprintln!("skipping chart::render on {name}: {} not found", dir.display());
+            eprintln!(
+                "skipping chart::render on {name}: {} not found",
+                dir.display()
+            );
             continue;
         }
         let chart = load_dir(&dir, &Limits::default()).expect("the corpus chart loads");
