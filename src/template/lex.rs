@@ -185,6 +185,16 @@ impl<'a> Lexer<'a> {
             self.at_eof = true;
             return None;
         }
+        // Template text is mostly ASCII: skip UTF-8 decoding for single bytes.
+        if let Some(&b) = self.input.as_bytes().get(self.pos)
+            && b.is_ascii()
+        {
+            self.pos += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+            return Some(char::from(b));
+        }
         let c = self.input[self.pos..].chars().next()?;
         self.pos += c.len_utf8();
         if c == '\n' {
@@ -200,6 +210,17 @@ impl<'a> Lexer<'a> {
     }
 
     fn backup(&mut self) {
+        if !self.at_eof
+            && self.pos > 0
+            && let Some(&b) = self.input.as_bytes().get(self.pos - 1)
+            && b.is_ascii()
+        {
+            self.pos -= 1;
+            if b == b'\n' {
+                self.line -= 1;
+            }
+            return;
+        }
         if !self.at_eof
             && self.pos > 0
             && let Some(c) = self.input[..self.pos].chars().next_back()
