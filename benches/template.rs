@@ -372,9 +372,16 @@ impl Workload {
     }
 }
 
+/// The shared directory holding the corpus: `WHEELHOUSE_SHARED_DIR`, else `../shared`.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("WHEELHOUSE_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_dir().join("../shared"))
+}
+
 fn workloads() -> Vec<Workload> {
     let mut out = vec![load("scaffold", &repo_dir().join("benches/data/scaffold"))];
-    let kps = repo_dir().join("../shared/conformance/charts/kube-prometheus-stack");
+    let kps = shared_dir().join("conformance/charts/kube-prometheus-stack");
     if kps.is_dir() {
         out.push(load("kube-prometheus-stack", &kps));
     } else {
@@ -404,7 +411,7 @@ fn bench(c: &mut Criterion) {
 fn bench_chart_render(c: &mut Criterion) {
     use wheelhouse::chart::load::{Limits, load_dir};
     use wheelhouse::chart::render::{RenderOptions, render};
-    let corpus = repo_dir().join("../shared/conformance/charts");
+    let corpus = shared_dir().join("conformance/charts");
     for name in ["kube-prometheus-stack", "argo-cd", "nginx"] {
         let dir = corpus.join(name);
         if !dir.is_dir() {
