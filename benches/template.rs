@@ -13,7 +13,8 @@
 //! bench adds the objects templates call methods on: `.Capabilities` (`KubeVersion` with
 //! `Version`/`Major`/`Minor` and `String`/`GitVersion`, `APIVersions.Has`) and a minimal
 //! `.Files` (`Get`, `Glob`; empty, as no template enabled by the default values reads files).
-//! This data construction moves onto the chart renderer once it is in the library.
+//! `bench_chart_render` times the real path instead (`chart::render::render`, which builds
+//! all of this itself) on the corpus charts.
 //!
 //! One "render" executes every non-partial template of the chart once (like one `helm
 //! template`, without loading or YAML post-processing). Besides criterion's timings the bench
@@ -371,9 +372,16 @@ impl Workload {
     }
 }
 
+/// The shared directory holding the corpus: `WHEELHOUSE_SHARED_DIR`, else `../shared`.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("WHEELHOUSE_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_dir().join("../shared"))
+}
+
 fn workloads() -> Vec<Workload> {
     let mut out = vec![load("scaffold", &repo_dir().join("benches/data/scaffold"))];
-    let kps = repo_dir().join("../shared/conformance/charts/kube-prometheus-stack");
+    let kps = shared_dir().join("conformance/charts/kube-prometheus-stack");
     if kps.is_dir() {
         out.push(load("kube-prometheus-stack", &kps));
     } else {
@@ -397,5 +405,30 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// The real code path of `helm template`/`wheelhouse template` after loading: values,
+/// `.Capabilities`, the engine, manifest splitting and sorting (`chart::render::render`),
+/// on the corpus charts that exist locally.
+fn bench_chart_render(c: &mut Criterion) {
+    use wheelhouse::chart::load::{Limits, load_dir};
+    use wheelhouse::chart::render::{RenderOptions, render};
+    let corpus = shared_dir().join("conformance/charts");
+    for name in ["kube-prometheus-stack", "argo-cd", "nginx"] {
+        let dir = corpus.join(name);
+        if !dir.is_dir() {
+            eprintln!(
+                "skipping chart::render on {name}: {} not found",
+                dir.display()
+            );
+            continue;
+        }
+        let chart = load_dir(&dir, &Limits::default()).expect("the corpus chart loads");
+        let options = RenderOptions::template("bench", "bench");
+        let values = serde_json::Map::new();
+        c.bench_function(&format!("{name}/chart-render"), |b| {
+            b.iter(|| render(black_box(&chart), &values, &options).expect("the chart renders"))
+        });
+    }
+}
+
+criterion_group!(benches, bench, bench_chart_render);
 criterion_main!(benches);

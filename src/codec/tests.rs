@@ -166,3 +166,61 @@ fn random_cases_match_go() {
         0,
     );
 }
+
+/// `unmarshal_keys` must give exactly the full decode restricted to the wanted keys (or the
+/// same error), on every YAML input of the oracle corpora, for several key sets: Helm's head
+/// fields, and each top-level key of Go's result in its own and in upper case.
+#[test]
+fn decoding_selected_keys_matches_full_decoding() {
+    let corpora = [
+        include_str!("testdata/parse.jsonl"),
+        include_str!("testdata/random.jsonl"),
+    ];
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for line in corpora.iter().flat_map(|c| c.lines()) {
+        let Ok(case) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if case["op"] != "fromYaml" {
+            continue;
+        }
+        let text = case["input"].as_str().unwrap_or_default();
+        let mut key_sets: Vec<Vec<String>> = vec![
+            vec!["apiVersion".into(), "kind".into(), "metadata".into()],
+            vec!["a".into()],
+        ];
+        if let Some(object) = case["output"].as_object() {
+            for key in object.keys() {
+                key_sets.push(vec![key.clone()]);
+                key_sets.push(vec![key.to_uppercase()]);
+            }
+        }
+        let full = super::yaml::decode::unmarshal(text);
+        for keys in key_sets {
+            let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let expected = match &full {
+                Ok(Value::Object(map)) => Ok(Value::Object(
+                    map.iter()
+                        .filter(|(k, _)| wanted.iter().any(|w| w.eq_ignore_ascii_case(k)))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )),
+                Ok(other) => Ok(other.clone()),
+                Err(e) => Err(e.to_string()),
+            };
+            let got = yaml::unmarshal_keys(text, &wanted).map_err(|e| e.to_string());
+            compared += 1;
+            if got != expected {
+                failures.push(format!(
+                    "input {text:?} keys {wanted:?}\n    want {expected:?}\n    got  {got:?}"
+                ));
+            }
+        }
+    }
+    for f in &failures {
+        eprintln!("FAIL {f}");
+    }
+    assert!(compared > 1000, "only {compared} comparisons");
+    assert!(failures.is_empty(), "{} differences", failures.len());
+}

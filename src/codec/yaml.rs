@@ -17,7 +17,7 @@
 //! documents on which libyaml and a YAML 1.2 parser disagree, and the wording of syntax error
 //! messages, can differ (see [`YamlError::Syntax`]).
 
-mod decode;
+pub(crate) mod decode;
 mod emitter;
 mod keysort;
 pub(crate) mod resolve;
@@ -103,6 +103,20 @@ pub fn from_yaml(text: &str) -> Value {
 /// [`YamlError`] with Helm's text for malformed YAML.
 pub fn unmarshal_document(text: &str) -> Result<Value, YamlError> {
     decode::unmarshal(text)
+}
+
+/// sigs.k8s.io/yaml `Unmarshal` of the first document into `interface{}` for readers of a
+/// few top-level keys (Helm's manifest heads): the same result and the same error as a full
+/// decode, but an object keeps only the top-level entries whose key equals one of `keys`
+/// ignoring ASCII case. The other entries are not decoded when the document cannot fail
+/// after parsing, which makes this much cheaper on large documents. An empty document is
+/// `Value::Null`.
+///
+/// # Errors
+/// [`YamlError::Syntax`], [`YamlError::Decode`] or [`YamlError::Convert`], as [`from_yaml`]
+/// reports them in its `Error` entry.
+pub fn unmarshal_keys(text: &str, keys: &[&str]) -> Result<Value, YamlError> {
+    decode::unmarshal_keys(text, keys)
 }
 
 /// Helm's `fromYamlArray`: the first YAML document decoded into a list.

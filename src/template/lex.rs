@@ -1,6 +1,8 @@
 //! Lexer for Go template text, following `text/template/parse/lex.go` (Go 1.26): the same
 //! items, positions, line numbers and error texts, pulled one item at a time by the parser.
 
+use std::borrow::Cow;
+
 use super::gofmt::go_quote;
 
 /// Kind of a lexical item (Go's `itemType`; keywords sort after [`ItemType::Keyword`]).
@@ -43,16 +45,17 @@ pub(crate) enum ItemType {
     With,
 }
 
-/// A token: type, byte offset, text (or error message) and starting line.
+/// A token: type, byte offset, text (or error message) and starting line. The text borrows
+/// from the source (only error messages are owned), so tokens are cheap to copy.
 #[derive(Debug, Clone)]
-pub(crate) struct Item {
+pub(crate) struct Item<'a> {
     pub typ: ItemType,
     pub pos: usize,
-    pub val: String,
+    pub val: Cow<'a, str>,
     pub line: usize,
 }
 
-impl std::fmt::Display for Item {
+impl std::fmt::Display for Item<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.typ {
             ItemType::Eof => f.write_str("EOF"),
@@ -121,7 +124,7 @@ pub(crate) struct Lexer<'a> {
     paren_depth: i64,
     line: usize,
     start_line: usize,
-    item: Option<Item>,
+    item: Option<Item<'a>>,
     inside_action: bool,
     /// Whether `break` is a keyword (no function named `break`).
     pub break_ok: bool,
@@ -182,6 +185,16 @@ impl<'a> Lexer<'a> {
             self.at_eof = true;
             return None;
         }
+        // Template text is mostly ASCII: skip UTF-8 decoding for single bytes.
+        if let Some(&b) = self.input.as_bytes().get(self.pos)
+            && b.is_ascii()
+        {
+            self.pos += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+            return Some(char::from(b));
+        }
         let c = self.input[self.pos..].chars().next()?;
         self.pos += c.len_utf8();
         if c == '\n' {
@@ -199,6 +212,17 @@ impl<'a> Lexer<'a> {
     fn backup(&mut self) {
         if !self.at_eof
             && self.pos > 0
+            && let Some(&b) = self.input.as_bytes().get(self.pos - 1)
+            && b.is_ascii()
+        {
+            self.pos -= 1;
+            if b == b'\n' {
+                self.line -= 1;
+            }
+            return;
+        }
+        if !self.at_eof
+            && self.pos > 0
             && let Some(c) = self.input[..self.pos].chars().next_back()
         {
             self.pos -= c.len_utf8();
@@ -208,11 +232,11 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn this_item(&mut self, typ: ItemType) -> Item {
+    fn this_item(&mut self, typ: ItemType) -> Item<'a> {
         let item = Item {
             typ,
             pos: self.start,
-            val: self.input[self.start..self.pos].to_string(),
+            val: Cow::Borrowed(&self.input[self.start..self.pos]),
             line: self.start_line,
         };
         self.start = self.pos;
@@ -226,7 +250,7 @@ impl<'a> Lexer<'a> {
         None
     }
 
-    fn emit_item(&mut self, item: Item) -> Option<State> {
+    fn emit_item(&mut self, item: Item<'a>) -> Option<State> {
         self.item = Some(item);
         None
     }
@@ -260,7 +284,7 @@ impl<'a> Lexer<'a> {
         self.item = Some(Item {
             typ: ItemType::Error,
             pos: self.start,
-            val: msg,
+            val: Cow::Owned(msg),
             line: self.start_line,
         });
         self.start = 0;
@@ -270,12 +294,12 @@ impl<'a> Lexer<'a> {
     }
 
     /// Returns the next item (Go's `nextItem`).
-    pub fn next_item(&mut self) -> Item {
+    pub fn next_item(&mut self) -> Item<'a> {
         self.item = None;
         let eof = Item {
             typ: ItemType::Eof,
             pos: self.pos,
-            val: "EOF".to_string(),
+            val: Cow::Borrowed("EOF"),
             line: self.start_line,
         };
         let mut state = if self.inside_action {
@@ -680,7 +704,7 @@ mod tests {
         loop {
             let it = l.next_item();
             let done = matches!(it.typ, ItemType::Eof | ItemType::Error);
-            out.push((it.typ, it.val));
+            out.push((it.typ, it.val.into_owned()));
             if done {
                 break;
             }

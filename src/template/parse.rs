@@ -55,11 +55,12 @@ pub(crate) struct ListNode {
 pub(crate) enum Node {
     Text { text: Str },
     Comment,
-    Action(ActionNode),
-    If(BranchNode),
-    Range(BranchNode),
-    With(BranchNode),
-    Template(TemplateNode),
+    // Boxed so that the common text node stays small (trees are kept for the set's life).
+    Action(Box<ActionNode>),
+    If(Box<BranchNode>),
+    Range(Box<BranchNode>),
+    With(Box<BranchNode>),
+    Template(Box<TemplateNode>),
     Break,
     Continue,
 }
@@ -319,6 +320,14 @@ impl fmt::Display for Node {
 // hostile template cannot overflow the stack.
 impl Drop for ListNode {
     fn drop(&mut self) {
+        // Only nested control structures can make the default drop recurse.
+        if !self
+            .nodes
+            .iter()
+            .any(|n| matches!(n, Node::If(_) | Node::Range(_) | Node::With(_)))
+        {
+            return;
+        }
         let mut stack: Vec<Node> = std::mem::take(&mut self.nodes);
         while let Some(node) = stack.pop() {
             if let Node::If(mut b) | Node::Range(mut b) | Node::With(mut b) = node {
@@ -333,6 +342,14 @@ impl Drop for ListNode {
 
 impl Drop for PipeNode {
     fn drop(&mut self) {
+        // Only nested pipelines can make the default drop recurse.
+        if !self.cmds.iter().any(|c| {
+            c.args
+                .iter()
+                .any(|a| matches!(a, Arg::Pipe(_) | Arg::Chain { .. }))
+        }) {
+            return;
+        }
         let mut stack: Vec<CommandNode> = std::mem::take(&mut self.cmds);
         while let Some(mut cmd) = stack.pop() {
             for arg in cmd.args.drain(..) {
@@ -454,11 +471,11 @@ pub(crate) fn parse(
     Ok(trees)
 }
 
-fn eof_item() -> Item {
+fn eof_item() -> Item<'static> {
     Item {
         typ: ItemType::Eof,
         pos: 0,
-        val: String::new(),
+        val: std::borrow::Cow::Borrowed(""),
         line: 1,
     }
 }
@@ -466,7 +483,7 @@ fn eof_item() -> Item {
 struct Parser<'a> {
     parse_name: Str,
     lex: Lexer<'a>,
-    token: [Item; 3],
+    token: [Item<'a>; 3],
     peek_count: usize,
     vars: Vec<Str>,
     action_line: usize,
@@ -478,8 +495,8 @@ struct Parser<'a> {
     text: Arc<str>,
 }
 
-impl Parser<'_> {
-    fn next(&mut self) -> Item {
+impl<'a> Parser<'a> {
+    fn next(&mut self) -> Item<'a> {
         if self.peek_count > 0 {
             self.peek_count -= 1;
         } else {
@@ -492,18 +509,18 @@ impl Parser<'_> {
         self.peek_count += 1;
     }
 
-    fn backup2(&mut self, t1: Item) {
+    fn backup2(&mut self, t1: Item<'a>) {
         self.token[1] = t1;
         self.peek_count = 2;
     }
 
-    fn backup3(&mut self, t2: Item, t1: Item) {
+    fn backup3(&mut self, t2: Item<'a>, t1: Item<'a>) {
         self.token[1] = t1;
         self.token[2] = t2;
         self.peek_count = 3;
     }
 
-    fn peek(&mut self) -> Item {
+    fn peek(&mut self) -> Item<'a> {
         if self.peek_count > 0 {
             return self.token[self.peek_count - 1].clone();
         }
@@ -512,7 +529,7 @@ impl Parser<'_> {
         self.token[0].clone()
     }
 
-    fn next_non_space(&mut self) -> Item {
+    fn next_non_space(&mut self) -> Item<'a> {
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -521,7 +538,7 @@ impl Parser<'_> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Item {
+    fn peek_non_space(&mut self) -> Item<'a> {
         let t = self.next_non_space();
         self.backup();
         t
@@ -534,7 +551,7 @@ impl Parser<'_> {
         )))
     }
 
-    fn expect(&mut self, expected: ItemType, context: &str) -> PResult<Item> {
+    fn expect(&mut self, expected: ItemType, context: &str) -> PResult<Item<'a>> {
         let token = self.next_non_space();
         if token.typ != expected {
             return self.unexpected(&token, context);
@@ -542,7 +559,7 @@ impl Parser<'_> {
         Ok(token)
     }
 
-    fn expect_one_of(&mut self, e1: ItemType, e2: ItemType, context: &str) -> PResult<Item> {
+    fn expect_one_of(&mut self, e1: ItemType, e2: ItemType, context: &str) -> PResult<Item<'a>> {
         let token = self.next_non_space();
         if token.typ != e1 && token.typ != e2 {
             return self.unexpected(&token, context);
@@ -550,7 +567,7 @@ impl Parser<'_> {
         Ok(token)
     }
 
-    fn unexpected<T>(&self, token: &Item, context: &str) -> PResult<T> {
+    fn unexpected<T>(&self, token: &Item<'_>, context: &str) -> PResult<T> {
         if token.typ == ItemType::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != token.line {
@@ -583,6 +600,7 @@ impl Parser<'_> {
                 other => return self.errorf(format!("unexpected {}", other.describe())),
             }
         }
+        root.nodes.shrink_to_fit();
         Ok(root)
     }
 
@@ -634,7 +652,10 @@ impl Parser<'_> {
             let n = self.text_or_action()?;
             match n {
                 Parsed::Node(n) => list.nodes.push(n),
-                other => return Ok((list, other)),
+                other => {
+                    list.nodes.shrink_to_fit();
+                    return Ok((list, other));
+                }
             }
         }
         self.errorf("unexpected EOF")
@@ -644,7 +665,7 @@ impl Parser<'_> {
         let token = self.next_non_space();
         match token.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
-                text: Str::from(token.val.as_str()),
+                text: Str::from(&*token.val),
             })),
             ItemType::LeftDelim => {
                 self.action_line = token.line;
@@ -671,12 +692,12 @@ impl Parser<'_> {
             ItemType::If => return Ok(Parsed::Node(self.if_control()?)),
             ItemType::Range => {
                 let (pos, pipe, list, else_list) = self.parse_control("range")?;
-                return Ok(Parsed::Node(Node::Range(BranchNode {
+                return Ok(Parsed::Node(Node::Range(Box::new(BranchNode {
                     pos,
                     pipe,
                     list,
                     else_list,
-                })));
+                }))));
             }
             ItemType::Template => return self.template_control(),
             ItemType::With => return Ok(Parsed::Node(self.with_control()?)),
@@ -685,10 +706,10 @@ impl Parser<'_> {
         self.backup();
         let token = self.peek();
         let pipe = self.pipeline("command", ItemType::RightDelim)?;
-        Ok(Parsed::Node(Node::Action(ActionNode {
+        Ok(Parsed::Node(Node::Action(Box::new(ActionNode {
             pos: token.pos,
             pipe,
-        })))
+        }))))
     }
 
     fn break_control(&mut self, what: &str) -> PResult<Parsed> {
@@ -729,14 +750,14 @@ impl Parser<'_> {
                     pos: v.pos,
                     ident: split_ident(&v.val),
                 });
-                self.vars.push(Str::from(v.val.as_str()));
+                self.vars.push(Str::from(&*v.val));
             } else if next.typ == ItemType::Char && next.val == "," {
                 self.next_non_space();
                 pipe.decl.push(VariableNode {
                     pos: v.pos,
                     ident: split_ident(&v.val),
                 });
-                self.vars.push(Str::from(v.val.as_str()));
+                self.vars.push(Str::from(&*v.val));
                 if context == "range" && pipe.decl.len() < 2 {
                     match self.peek_non_space().typ {
                         ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
@@ -757,6 +778,9 @@ impl Parser<'_> {
             let token = self.next_non_space();
             if token.typ == end {
                 self.check_pipeline(&pipe, context)?;
+                // Trees live as long as the template set: give back growth slack.
+                pipe.cmds.shrink_to_fit();
+                pipe.decl.shrink_to_fit();
                 return Ok(pipe);
             }
             match token.typ {
@@ -862,22 +886,22 @@ impl Parser<'_> {
 
     fn if_control(&mut self) -> PResult<Node> {
         let (pos, pipe, list, else_list) = self.parse_control("if")?;
-        Ok(Node::If(BranchNode {
+        Ok(Node::If(Box::new(BranchNode {
             pos,
             pipe,
             list,
             else_list,
-        }))
+        })))
     }
 
     fn with_control(&mut self) -> PResult<Node> {
         let (pos, pipe, list, else_list) = self.parse_control("with")?;
-        Ok(Node::With(BranchNode {
+        Ok(Node::With(Box::new(BranchNode {
             pos,
             pipe,
             list,
             else_list,
-        }))
+        })))
     }
 
     fn else_control(&mut self) -> PResult<Parsed> {
@@ -906,11 +930,11 @@ impl Parser<'_> {
             return self.errorf(format!("unexpected {} in {}", end.describe(), context));
         }
         self.add_tree(name.clone(), root)?;
-        Ok(Parsed::Node(Node::Template(TemplateNode {
+        Ok(Parsed::Node(Node::Template(Box::new(TemplateNode {
             pos: token.pos,
             name,
             pipe: Some(pipe),
-        })))
+        }))))
     }
 
     fn template_control(&mut self) -> PResult<Parsed> {
@@ -922,11 +946,11 @@ impl Parser<'_> {
             self.backup();
             pipe = Some(self.pipeline(context, ItemType::RightDelim)?);
         }
-        Ok(Parsed::Node(Node::Template(TemplateNode {
+        Ok(Parsed::Node(Node::Template(Box::new(TemplateNode {
             pos: token.pos,
             name,
             pipe,
-        })))
+        }))))
     }
 
     fn parse_template_name(&self, token: &Item, context: &str) -> PResult<Str> {
@@ -962,6 +986,7 @@ impl Parser<'_> {
         if cmd.args.is_empty() {
             return self.errorf("empty command");
         }
+        cmd.args.shrink_to_fit();
         Ok(cmd)
     }
 
@@ -1022,7 +1047,7 @@ impl Parser<'_> {
                 }
                 Arg::Identifier {
                     pos: token.pos,
-                    name: Str::from(token.val.as_str()),
+                    name: Str::from(&*token.val),
                 }
             }
             ItemType::Dot => Arg::Dot { pos: token.pos },
@@ -1073,7 +1098,7 @@ impl Parser<'_> {
                     };
                     Arg::String {
                         pos: token.pos,
-                        quoted: Str::from(token.val.as_str()),
+                        quoted: Str::from(&*token.val),
                         text,
                         raw,
                     }

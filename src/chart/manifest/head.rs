@@ -173,28 +173,11 @@ fn decode_metadata(
     }
 }
 
-/// The YAML document as sigs.k8s.io/yaml turns it into JSON.
+/// The YAML document as sigs.k8s.io/yaml turns it into JSON, restricted to the top-level
+/// keys `SimpleHead` can match (the others cannot change the result).
 fn decode(document: &str) -> Result<Json, String> {
-    // `from_yaml` reports failures in-band as `{"Error": text}`; its texts are
-    // sigs.k8s.io/yaml's, with the wrong-kind error worded for a map target.
-    let json = codec::yaml::from_yaml(document);
-    if let Json::Object(map) = &json
-        && map.len() == 1
-        && let Some(Json::String(text)) = map.get("Error")
-    {
-        if text.starts_with("error converting YAML to JSON:") {
-            return Err(text.clone());
-        }
-        if let Some(rest) = text
-            .strip_prefix("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ")
-            && let Some(kind) = rest.strip_suffix(" into Go value of type map[string]interface {}")
-        {
-            return Err(format!(
-                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type util.SimpleHead"
-            ));
-        }
-    }
-    Ok(json)
+    codec::yaml::unmarshal_keys(document, &["apiVersion", "kind", "metadata"])
+        .map_err(|e| e.to_string())
 }
 
 /// The struct field a JSON key fills: exact match, else ASCII case-insensitive (Go's

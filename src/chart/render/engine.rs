@@ -85,8 +85,10 @@ pub struct TopValues {
     pub values: Value,
 }
 
-struct Renderable {
-    source: String,
+struct Renderable<'c> {
+    /// The template text, borrowed from the chart unless it had to be repaired (invalid
+    /// UTF-8 replaced by U+FFFD).
+    source: std::borrow::Cow<'c, str>,
     /// The chart's template data map, shared by all its templates (as in Go).
     data: Value,
     base_path: String,
@@ -171,7 +173,19 @@ pub fn render_templates_bytes(
             })?;
         rendered.insert(name.clone(), output);
     }
+    drop_in_background(set);
     Ok(rendered)
+}
+
+/// Frees a parsed template set on a helper thread: tearing down the trees of a large chart
+/// takes several milliseconds that the caller need not wait for (and that a process about to
+/// exit never pays). Falls back to dropping here when no thread can be started.
+fn drop_in_background(set: TemplateSet) {
+    let spawned = std::thread::Builder::new()
+        .name("template-set-drop".to_string())
+        .spawn(move || drop(set));
+    // On failure the closure, and with it the set, was dropped by `spawn`.
+    drop(spawned);
 }
 
 /// Helm's function map: Sprig, Helm's extras, then the engine-bound functions.
@@ -203,12 +217,12 @@ fn engine_options(options: &EngineOptions) -> Options {
 /// Go's `recAllTpls`: builds this chart's data map, recurses into subcharts, and records
 /// the chart's templates. Returns the chart's data map (an entry of the parent's
 /// `.Subcharts`).
-fn collect(
-    chart: &Chart,
+fn collect<'c>(
+    chart: &'c Chart,
     path: &ChartPath,
     parent: Option<&Value>,
     top: &TopValues,
-    templates: &mut BTreeMap<String, Renderable>,
+    templates: &mut BTreeMap<String, Renderable<'c>>,
 ) -> Value {
     let values = match parent {
         None => top.values.clone(),
@@ -250,7 +264,7 @@ fn collect(
         templates.insert(
             join_clean(&path.full, &file.name),
             Renderable {
-                source: String::from_utf8_lossy(&file.data).into_owned(),
+                source: String::from_utf8_lossy(&file.data),
                 data: data.clone(),
                 base_path: join_clean(&path.full, "templates"),
             },

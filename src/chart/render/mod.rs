@@ -83,8 +83,16 @@ impl RenderOptions {
 pub struct CrdFile {
     /// Helm's name for it: `<ChartFullPath>/crds/<file>`, e.g. `top/charts/sub/crds/a.yaml`.
     pub filename: String,
-    /// The file's text (invalid UTF-8 replaced by U+FFFD).
-    pub content: String,
+    /// The file's bytes, shared with the loaded chart.
+    pub data: std::sync::Arc<[u8]>,
+}
+
+impl CrdFile {
+    /// The file's text (invalid UTF-8 replaced by U+FFFD, as Helm's string conversion of
+    /// the bytes prints it).
+    pub fn content(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.data)
+    }
 }
 
 /// The result of [`render`].
@@ -383,14 +391,14 @@ pub fn render_processed(
         .into_iter()
         .map(|c| CrdFile {
             filename: c.filename,
-            content: String::from_utf8_lossy(&c.file.data).into_owned(),
+            data: std::sync::Arc::clone(&c.file.data),
         })
         .collect();
 
     let mut text = String::new();
     if options.include_crds {
         for crd in &crds {
-            push_document(&mut text, &crd.filename, &crd.content);
+            push_document(&mut text, &crd.filename, &crd.content());
         }
     }
     for m in &sorted.manifests {

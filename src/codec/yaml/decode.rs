@@ -77,15 +77,99 @@ pub(crate) fn unmarshal(text: &str) -> Result<Value, YamlError> {
     let Some(root) = tree.root else {
         return Ok(Value::Null);
     };
-    let mut decoder = Decoder {
-        tree: &tree,
-        decode_count: 0,
-        alias_count: 0,
-        alias_depth: 0,
-        active_aliases: Vec::new(),
-    };
+    let mut decoder = Decoder::new(&tree);
     let value = decoder.decode(root)?;
     to_json_value(value)
+}
+
+/// [`unmarshal`] restricted to the top-level entries whose key equals one of `keys` ignoring
+/// ASCII case, for callers that read only those (Helm's manifest heads): the same result
+/// (and the same error, if any) as [`unmarshal`] with the other top-level entries left out.
+///
+/// The whole document is still parsed, so every syntax error is found. The other entries
+/// are not decoded when nothing in the document can fail after parsing: no aliases, no
+/// tags, no merge keys, no collection, null or uint64 map keys and no NaN or infinite
+/// numbers (the only sources of go-yaml decoding and JSON conversion errors); otherwise the
+/// whole document is decoded by [`unmarshal`] and then restricted.
+pub(crate) fn unmarshal_keys(text: &str, keys: &[&str]) -> Result<Value, YamlError> {
+    let tree = read_tree(text)?;
+    let Some(root) = tree.root else {
+        return Ok(Value::Null);
+    };
+    let wanted = |key: &str| keys.iter().any(|k| k.eq_ignore_ascii_case(key));
+    if !matches!(tree.nodes[root].kind, NodeKind::Mapping(_)) || !cannot_fail_late(&tree) {
+        let mut decoder = Decoder::new(&tree);
+        let value = to_json_value(decoder.decode(root)?)?;
+        return Ok(match value {
+            Value::Object(map) => {
+                Value::Object(map.into_iter().filter(|(k, _)| wanted(k)).collect())
+            }
+            other => other,
+        });
+    }
+    let NodeKind::Mapping(children) = &tree.nodes[root].kind else {
+        return Ok(Value::Null);
+    };
+    let mut out = Map::new();
+    for pair in children.chunks_exact(2) {
+        // The key as sigs.k8s.io/yaml turns it into a string (`1e3` is "1000", `n` "false").
+        let Some(key) = key_string(Decoder::new(&tree).decode(pair[0])?) else {
+            continue;
+        };
+        if !wanted(&key) {
+            continue;
+        }
+        let value = to_json_value(Decoder::new(&tree).decode(pair[1])?)?;
+        // Later duplicates win, as in a Go map.
+        out.insert(key, value);
+    }
+    Ok(Value::Object(out))
+}
+
+/// Whether decoding and converting `tree` cannot fail (see [`unmarshal_keys`]).
+fn cannot_fail_late(tree: &Tree) -> bool {
+    for node in &tree.nodes {
+        match &node.kind {
+            NodeKind::Alias { .. } => return false,
+            NodeKind::Scalar {
+                value,
+                implicit,
+                tag,
+            } => {
+                if !tag.is_empty() {
+                    return false;
+                }
+                if *implicit
+                    && let Resolved::Float(f) = resolve::resolve_plain(value, Flavor::V2)
+                    && !f.is_finite()
+                {
+                    return false;
+                }
+            }
+            NodeKind::Sequence(_) => {}
+            NodeKind::Mapping(children) => {
+                for &key in children.iter().step_by(2) {
+                    match &tree.nodes[key].kind {
+                        NodeKind::Scalar {
+                            value, implicit, ..
+                        } => {
+                            if *implicit
+                                && (value == "<<"
+                                    || matches!(
+                                        resolve::resolve_plain(value, Flavor::V2),
+                                        Resolved::Null | Resolved::Uint(_) | Resolved::Merge
+                                    ))
+                            {
+                                return false;
+                            }
+                        }
+                        _ => return false,
+                    }
+                }
+            }
+        }
+    }
+    true
 }
 
 // ---- step 1: node tree -------------------------------------------------------------------
@@ -584,7 +668,17 @@ enum Task {
     AliasExit,
 }
 
-impl Decoder<'_> {
+impl<'t> Decoder<'t> {
+    fn new(tree: &'t Tree) -> Decoder<'t> {
+        Decoder {
+            tree,
+            decode_count: 0,
+            alias_count: 0,
+            alias_depth: 0,
+            active_aliases: Vec::new(),
+        }
+    }
+
     fn count(&mut self) -> Result<(), YamlError> {
         self.decode_count += 1;
         if self.alias_depth > 0 {
@@ -1028,15 +1122,6 @@ fn string_keyed(
     let mut key_error = None;
     for (key, value) in dedupe(entries) {
         let text = match key {
-            GoValue::Str(bytes) => go_string(bytes),
-            GoValue::Int(i) => i.to_string(),
-            GoValue::Float(f) => match gofmt::format_g(f, true).as_str() {
-                "+Inf" => ".inf".to_owned(),
-                "-Inf" => "-.inf".to_owned(),
-                "NaN" => ".nan".to_owned(),
-                s => s.to_owned(),
-            },
-            GoValue::Bool(b) => b.to_string(),
             GoValue::Null => {
                 key_error.get_or_insert_with(|| unsupported_key("%!s(<nil>)", "<nil>", &value));
                 continue;
@@ -1046,11 +1131,31 @@ fn string_keyed(
                     .get_or_insert_with(|| unsupported_key("uint64", &format!("{u:#x}"), &value));
                 continue;
             }
-            GoValue::Seq(_) | GoValue::Map(_) => continue,
+            other => match key_string(other) {
+                Some(text) => text,
+                None => continue,
+            },
         };
         out.insert(text, value);
     }
     (out, key_error)
+}
+
+/// sigs.k8s.io/yaml's string for a scalar map key; `None` for the keys it rejects (nil,
+/// uint64) or go-yaml does (collections).
+fn key_string(key: GoValue) -> Option<String> {
+    Some(match key {
+        GoValue::Str(bytes) => go_string(bytes),
+        GoValue::Int(i) => i.to_string(),
+        GoValue::Float(f) => match gofmt::format_g(f, true).as_str() {
+            "+Inf" => ".inf".to_owned(),
+            "-Inf" => "-.inf".to_owned(),
+            "NaN" => ".nan".to_owned(),
+            s => s.to_owned(),
+        },
+        GoValue::Bool(b) => b.to_string(),
+        GoValue::Null | GoValue::Uint(_) | GoValue::Seq(_) | GoValue::Map(_) => return None,
+    })
 }
 
 /// Go map assignment for decoded entries: equal keys (same type and value; every NaN is

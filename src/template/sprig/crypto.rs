@@ -246,8 +246,7 @@ pub enum PrivKey {
 }
 
 fn rsa_key(bits: usize) -> Result<rsa::RsaPrivateKey, FuncError> {
-    rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
-        .map_err(|e| err(format!("error generating rsa key: {e}")))
+    super::rsa_keygen::generate(bits).map_err(|e| err(format!("error generating rsa key: {e}")))
 }
 
 /// PEM block with Go's layout (64-column base64 lines).

@@ -31,6 +31,7 @@ pub mod paths;
 pub mod random;
 pub mod reflection;
 pub mod regex;
+pub mod rsa_keygen;
 pub mod semver;
 pub mod strings;
 pub mod urls;
