@@ -178,7 +178,11 @@ pub async fn upgrade(
     check_size(&release)?;
 
     let crd_start = Instant::now();
-    let crd_documents: Vec<String> = rendered.crds.iter().map(|c| c.content().into_owned()).collect();
+    let crd_documents: Vec<String> = rendered
+        .crds
+        .iter()
+        .map(|c| c.content().into_owned())
+        .collect();
     outcome.crds = applier
         .install_crds(&crd_documents, options.crds, options.timeout)
         .await
