@@ -159,8 +159,11 @@ pub fn next_action(stored: Option<&StoredRelease>, desired: &Desired) -> NextAct
                     return NextAction::Stalled(StallReason::InstallRetriesExhausted);
                 }
             }
+            // Out of retries: the last failure is still remediated when retries were
+            // configured (Flux's `remediateLastFailure` default), then the release stalls.
             if desired.upgrade_failures > 0
                 && !retries_left(desired.upgrade_failures, desired.upgrade_retries)
+                && desired.upgrade_retries == 0
             {
                 return NextAction::Stalled(StallReason::UpgradeRetriesExhausted);
             }
@@ -377,11 +380,21 @@ mod tests {
                 A::Uninstall,
             ),
             (
-                "failed upgrade, retries exhausted",
+                "failed upgrade, retries exhausted: the last failure is still rolled back",
                 Some(stored("failed")),
                 Desired {
                     upgrade_failures: 2,
                     upgrade_retries: 1,
+                    ..desired()
+                },
+                A::Rollback,
+            ),
+            (
+                "failed upgrade, no retries configured: stalled, failure left in place",
+                Some(stored("failed")),
+                Desired {
+                    upgrade_failures: 1,
+                    upgrade_retries: 0,
                     ..desired()
                 },
                 A::Stalled(StallReason::UpgradeRetriesExhausted),
