@@ -463,21 +463,6 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_cluster_exports() {
-        let env = parse_exports(
-            "export KUBECONFIG=/a/b/admin.kubeconfig\nexport HELM=/x\\ y/helm\nnoise\n",
-        );
-        assert_eq!(env["KUBECONFIG"], "/a/b/admin.kubeconfig");
-        assert_eq!(env["HELM"], "/x y/helm");
-        assert_eq!(env.len(), 2);
-    }
-}
-
 /// Installs (server-side applies) Wheelhouse's CRDs from the Rust types and waits until the
 /// API server serves them (`Established`, then discoverable).
 ///
@@ -517,4 +502,19 @@ pub async fn install_wheelhouse_crds(client: &Client) -> Result<()> {
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cluster_exports() {
+        let env = parse_exports(
+            "export KUBECONFIG=/a/b/admin.kubeconfig\nexport HELM=/x\\ y/helm\nnoise\n",
+        );
+        assert_eq!(env["KUBECONFIG"], "/a/b/admin.kubeconfig");
+        assert_eq!(env["HELM"], "/x y/helm");
+        assert_eq!(env.len(), 2);
+    }
 }

@@ -307,7 +307,7 @@ async fn helmrelease_installs_upgrades_on_values_changes_and_uninstalls_on_delet
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo-values\ndata:\n  values.yaml: |\n    ui:\n      message: from-configmap\n",
     );
 
-    let hr = wait_for(
+    wait_for(
         &releases,
         "podinfo",
         "values from ConfigMap",

@@ -613,7 +613,9 @@ fn take_digits(s: &str, min: usize, max: usize) -> Option<(i64, &str)> {
 fn lookup_name<'a>(names: &[&str], s: &'a str, len3: bool) -> Option<(usize, &'a str)> {
     for (i, n) in names.iter().enumerate() {
         let n = if len3 { &n[..3] } else { n };
-        if s.len() >= n.len() && s[..n.len()].eq_ignore_ascii_case(n) {
+        // Compare bytes: the names are ASCII, so a match ends on a character boundary, and
+        // a value with a multibyte character at that position simply does not match.
+        if s.len() >= n.len() && s.as_bytes()[..n.len()].eq_ignore_ascii_case(n.as_bytes()) {
             return Some((i, &s[n.len()..]));
         }
     }
@@ -1407,5 +1409,20 @@ impl GoTime {
             loc: self.loc.clone(),
             mono: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// Found by fuzzing: a month name compared against a value with a multibyte character at
+    /// the cut point panicked instead of failing to parse.
+    #[test]
+    fn month_names_next_to_multibyte_characters_do_not_panic() {
+        // Each value has a two-byte character across the end of the name being compared.
+        assert!(parse_in_location("Jan", "Ja\u{e9}", &Location::Utc).is_err());
+        assert!(parse_in_location("January", "Januar\u{e9}", &Location::Utc).is_err());
+        assert!(parse_in_location("Mon 2006", "Mo\u{e9} 2024", &Location::Utc).is_err());
     }
 }
