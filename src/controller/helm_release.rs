@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
@@ -30,7 +29,7 @@ use super::helm_repository::error_chain;
 use super::metrics::{ActionLabels, ControllerName, StatusLabels};
 use super::release_state::{self, Desired, NextAction, StallReason, StoredRelease};
 use super::values::{self, ValuesError};
-use super::{Context, FIELD_MANAGER, events};
+use super::{Context, FIELD_MANAGER, events, now};
 use crate::action::{
     self, ActionError, ChartInput, InstallOptions, Outcome, Releaser, RollbackOptions, TestOptions,
     UninstallOptions, UnlockOptions, UpgradeOptions,
@@ -142,10 +141,6 @@ impl ReleaseError {
             ReleaseError::Finalizer(_) => "FinalizerFailed",
         }
     }
-}
-
-fn now() -> Time {
-    Time(k8s_openapi::jiff::Timestamp::now())
 }
 
 /// The Helm release name of a HelmRelease: `spec.releaseName`, else
@@ -713,7 +708,7 @@ async fn foreign_lock_wait(
 ) -> Option<Duration> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), storage_namespace);
     let secret = secrets
-        .get_opt(&format!("sh.helm.release.v1.{release}.v{revision}"))
+        .get_opt(&crate::release::secret::secret_name(release, revision))
         .await
         .ok()
         .flatten()?;

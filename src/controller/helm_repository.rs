@@ -23,7 +23,7 @@ use tracing::{info, warn};
 
 use super::events;
 use super::metrics::ControllerName;
-use super::{Context, FIELD_MANAGER};
+use super::{Context, FIELD_MANAGER, now};
 use crate::api::condition::{self, ConditionUpdate};
 use crate::api::helm_repository::{
     DEFAULT_INTERVAL, DEFAULT_TIMEOUT, HelmRepositoryStatus, RepositoryArtifact, RepositoryType,
@@ -145,10 +145,6 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn now() -> Time {
-    Time(k8s_openapi::jiff::Timestamp::now())
 }
 
 /// Reconciles one HelmRepository (kube-runtime `Controller` callback).

@@ -76,6 +76,11 @@ pub struct OperatorConfig {
     pub leader_election: Option<LeaderElection>,
 }
 
+/// The current time as a condition timestamp (the one clock reconcilers read).
+pub fn now() -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now())
+}
+
 /// Per-object consecutive failure counts, for backoff. `T` is the object key.
 #[derive(Debug)]
 pub struct FailureCounter<T>(Mutex<HashMap<T, u32>>);
