@@ -13,6 +13,7 @@
 pub mod chart_server;
 pub mod oci_registry;
 pub mod operator;
+pub mod release_fixture;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;

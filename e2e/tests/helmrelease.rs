@@ -4,202 +4,30 @@
 //! the real `helm` reading back what Wheelhouse recorded.
 #![allow(clippy::expect_used, reason = "tests fail loudly on setup errors")]
 
-use std::path::PathBuf;
-use std::process::Output;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use kube::{Client, ResourceExt};
 use serde_json::json;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse::api::{HelmRelease, HelmRepository};
-use wheelhouse_e2e::chart_server::{Behaviour, ChartServer, ServerOptions};
-use wheelhouse_e2e::operator::Operator;
-use wheelhouse_e2e::{
-    POD_FAILURE_ANNOTATION, TestNamespace, cluster, install_wheelhouse_crds, shared_dir, wait_for,
-    wait_for_deletion,
+use wheelhouse_e2e::chart_server::Behaviour;
+use wheelhouse_e2e::release_fixture::{
+    ReleaseSetup, apply_yaml, is_ready_at, not_ready_with, ok, podinfo_release, ready_status,
+    release_secrets, repository_yaml, run,
 };
+use wheelhouse_e2e::{POD_FAILURE_ANNOTATION, wait_for, wait_for_deletion};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
-
-struct Setup {
-    client: Client,
-    namespace: TestNamespace,
-    server: ChartServer,
-    _repo_dir: ScratchDir,
-    operator: Operator,
-}
-
-struct ScratchDir(PathBuf);
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut command = cluster().command(match program {
-        "helm" => cluster().helm.clone(),
-        _ => cluster().kubectl.clone(),
-    });
-    command.args(args);
-    command.stdin(std::process::Stdio::piped());
-    command.stdout(std::process::Stdio::piped());
-    command.stderr(std::process::Stdio::piped());
-    let mut child = command.spawn().expect("spawn");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("wait")
-}
-
-fn ok(output: Output, what: &str) -> String {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// A chart repository with podinfo (from the corpus) and a tiny chart whose template fails,
-/// packaged and indexed by the real helm.
-fn repository_dir(test: &str) -> ScratchDir {
-    let dir = std::env::temp_dir().join(format!("wheelhouse-hr-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = dir.join("repo");
-    std::fs::create_dir_all(&out).expect("mkdir");
-    let broken = dir.join("broken");
-    std::fs::create_dir_all(broken.join("templates")).expect("mkdir");
-    std::fs::write(
-        broken.join("Chart.yaml"),
-        "apiVersion: v2\nname: broken\nversion: 1.0.0\n",
-    )
-    .expect("write");
-    std::fs::write(
-        broken.join("templates/cm.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ required \"value .Values.needed is required\" .Values.needed }}\n",
-    )
-    .expect("write");
-    let out_s = out.to_str().expect("utf8");
-    let podinfo = shared_dir().join("conformance/charts/podinfo");
-    for chart in [
-        podinfo.to_str().expect("utf8"),
-        broken.to_str().expect("utf8"),
-    ] {
-        ok(
-            run("helm", &["package", chart, "-d", out_s], None),
-            "helm package",
-        );
-    }
-    ok(
-        run("helm", &["repo", "index", out_s], None),
-        "helm repo index",
-    );
-    ScratchDir(dir)
-}
-
-async fn setup(test: &str) -> Setup {
-    wheelhouse::tls::install_crypto_provider();
-    let client = cluster().client().await.expect("client");
-    install_wheelhouse_crds(&client).await.expect("CRDs");
-    let namespace = TestNamespace::create(&client, test).await.expect("ns");
-    let repo_dir = repository_dir(test);
-    let server = ChartServer::start(ServerOptions {
-        root: repo_dir.0.join("repo"),
-        ..ServerOptions::default()
-    });
-    let operator =
-        Operator::start(test, &["--watch-namespace", &namespace.name]).expect("operator");
-    Setup {
-        client,
-        namespace,
-        server,
-        _repo_dir: repo_dir,
-        operator,
-    }
-}
-
-fn apply_yaml(namespace: &str, yaml: &str) {
-    ok(
-        run(
-            "kubectl",
-            &["apply", "-n", namespace, "-f", "-"],
-            Some(yaml),
-        ),
-        "kubectl apply",
-    );
-}
-
-fn ready_status(hr: &HelmRelease) -> Option<(String, String, String)> {
-    let status = hr.status.as_ref()?;
-    let ready = find_condition(&status.conditions, condition::READY)?;
-    Some((
-        ready.status.clone(),
-        ready.reason.clone(),
-        ready.message.clone(),
-    ))
-}
-
-fn is_ready_at(revision: i32) -> impl Fn(&HelmRelease) -> bool {
-    move |hr: &HelmRelease| {
-        hr.status.as_ref().is_some_and(|s| {
-            s.observed_generation == hr.metadata.generation
-                && condition::is_true(&s.conditions, condition::READY)
-                && !condition::is_true(&s.conditions, condition::RECONCILING)
-                && s.history.first().is_some_and(|h| h.revision == revision)
-        })
-    }
-}
-
-fn not_ready_with(reason: &'static str) -> impl Fn(&HelmRelease) -> bool {
-    move |hr: &HelmRelease| {
-        ready_status(hr).is_some_and(|(status, r, _)| status == "False" && r == reason)
-    }
-}
-
-fn podinfo_release(name: &str, extra_spec: &str) -> String {
-    format!(
-        "apiVersion: helm.wheelhouse.dev/v1\nkind: HelmRelease\nmetadata:\n  name: {name}\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: \"6.x\"\n      sourceRef: {{kind: HelmRepository, name: charts}}\n{extra_spec}"
-    )
-}
-
-fn repository_yaml(url: &str) -> String {
-    format!(
-        "apiVersion: helm.wheelhouse.dev/v1\nkind: HelmRepository\nmetadata:\n  name: charts\nspec:\n  url: {url}\n  interval: 1m\n"
-    )
-}
-
-async fn release_secrets(client: &Client, namespace: &str, release: &str) -> Vec<String> {
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let mut names: Vec<String> = secrets
-        .list(&ListParams::default().labels(&format!("owner=helm,name={release}")))
-        .await
-        .expect("list")
-        .items
-        .iter()
-        .map(|s| s.name_any())
-        .collect();
-    names.sort();
-    names
-}
 
 /// Issue 7 tests 1, 2 and 8: install from YAML, `kubectl wait`, `helm list`; values changes
 /// inline and through a watched valuesFrom ConfigMap; a no-op reconcile writes nothing;
 /// deletion uninstalls.
 #[tokio::test]
 async fn helmrelease_installs_upgrades_on_values_changes_and_uninstalls_on_deletion() {
-    let setup = setup("hr-lifecycle").await;
+    let setup = ReleaseSetup::start("hr-lifecycle", &[], &[]).await;
     let ns = setup.namespace.name.as_str();
     let releases: Api<HelmRelease> = Api::namespaced(setup.client.clone(), ns);
     let repositories: Api<HelmRepository> = Api::namespaced(setup.client.clone(), ns);
@@ -393,7 +221,7 @@ async fn helmrelease_installs_upgrades_on_values_changes_and_uninstalls_on_delet
 /// the retries, Stalled until the spec changes.
 #[tokio::test]
 async fn failed_upgrade_is_rolled_back_then_stalls_until_the_spec_changes() {
-    let setup = setup("hr-remediate").await;
+    let setup = ReleaseSetup::start("hr-remediate", &[], &[]).await;
     let ns = setup.namespace.name.as_str();
     let releases: Api<HelmRelease> = Api::namespaced(setup.client.clone(), ns);
     apply_yaml(ns, &repository_yaml(&setup.server.url));
@@ -489,7 +317,7 @@ async fn failed_upgrade_is_rolled_back_then_stalls_until_the_spec_changes() {
 /// message a user can act on, and loses nothing.
 #[tokio::test]
 async fn bad_input_is_reported_in_conditions() {
-    let setup = setup("hr-bad-input").await;
+    let setup = ReleaseSetup::start("hr-bad-input", &[], &[]).await;
     let ns = setup.namespace.name.as_str();
     let releases: Api<HelmRelease> = Api::namespaced(setup.client.clone(), ns);
     let repositories: Api<HelmRepository> = Api::namespaced(setup.client.clone(), ns);
@@ -611,12 +439,12 @@ async fn bad_input_is_reported_in_conditions() {
 /// verification asked for a chart that has none: nothing is released.
 #[tokio::test]
 async fn helmrelease_from_an_oci_registry_and_unverifiable_provenance() {
-    let setup = setup("hr-oci").await;
+    let setup = ReleaseSetup::start("hr-oci", &[], &[]).await;
     let ns = setup.namespace.name.as_str();
     let releases: Api<HelmRelease> = Api::namespaced(setup.client.clone(), ns);
-    let registry_dir = setup._repo_dir.0.join("registry");
+    let registry_dir = setup.dir.0.join("registry");
     let registry = wheelhouse_e2e::oci_registry::OciRegistry::start(&registry_dir, None);
-    let archive = std::fs::read_dir(setup._repo_dir.0.join("repo"))
+    let archive = std::fs::read_dir(setup.dir.0.join("repo"))
         .expect("repo dir")
         .filter_map(|e| e.ok())
         .map(|e| e.path())
