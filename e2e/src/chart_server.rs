@@ -385,3 +385,31 @@ fn safe_join(root: &Path, url_path: &str) -> Option<PathBuf> {
     }
     Some(root.join(relative))
 }
+
+/// A hostile chart archive: a gzipped tar with `evil/Chart.yaml` and an entry `evil/../../escape.txt`.
+#[allow(clippy::expect_used, reason = "writing to memory cannot fail")]
+pub fn path_traversal_archive() -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut builder = tar::Builder::new(gz);
+    let chart_yaml = b"apiVersion: v2\nname: evil\nversion: 0.1.0\n";
+    let mut header = tar::Header::new_gnu();
+    header.set_path("evil/Chart.yaml").expect("path");
+    header.set_size(chart_yaml.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append(&header, &chart_yaml[..]).expect("append");
+    let payload = b"escaped\n";
+    let mut header = tar::Header::new_gnu();
+    // set_path refuses `..`; write the name field directly.
+    let name = b"evil/../../escape.txt";
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.set_size(payload.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    builder.append(&header, &payload[..]).expect("append");
+    builder
+        .into_inner()
+        .and_then(|gz| gz.finish())
+        .expect("finish")
+}

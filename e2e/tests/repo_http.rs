@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 use wheelhouse::repo::http::{BasicAuth, FetchError, IndexFetch, RepositoryOptions};
 use wheelhouse::repo::index::{Index, IndexError};
 use wheelhouse::repo::{ChartCache, RepositoryClient, fetch_chart};
-use wheelhouse_e2e::chart_server::{Behaviour, ChartServer, ServerOptions};
+use wheelhouse_e2e::chart_server::{Behaviour, ChartServer, ServerOptions, path_traversal_archive};
 use wheelhouse_e2e::error_chain;
 
 fn helm() -> PathBuf {
@@ -452,7 +452,7 @@ async fn broken_archives_never_reach_the_cache() {
     assert!(cache.is_empty());
 
     // A path-traversal entry: listed in the index with its true digest, refused on load.
-    let evil = traversal_archive();
+    let evil = path_traversal_archive();
     let evil_digest = format!("{:x}", Sha256::digest(&evil));
     std::fs::write(root.join("evil-0.1.0.tgz"), &evil).expect("write");
     let index_text = std::fs::read_to_string(root.join("index.yaml")).expect("index");
@@ -472,33 +472,6 @@ async fn broken_archives_never_reach_the_cache() {
     assert_eq!(err.reason(), "InvalidChartArchive", "{}", error_chain(&err));
     println!("path traversal: {}", error_chain(&err));
     assert!(cache.is_empty());
-}
-
-/// A gzipped tar with `evil/Chart.yaml` and an entry `evil/../../escape.txt`.
-fn traversal_archive() -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let mut builder = tar::Builder::new(gz);
-    let chart_yaml = b"apiVersion: v2\nname: evil\nversion: 0.1.0\n";
-    let mut header = tar::Header::new_gnu();
-    header.set_path("evil/Chart.yaml").expect("path");
-    header.set_size(chart_yaml.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    builder.append(&header, &chart_yaml[..]).expect("append");
-    let payload = b"escaped\n";
-    let mut header = tar::Header::new_gnu();
-    // set_path refuses `..`; write the name field directly.
-    let name = b"evil/../../escape.txt";
-    header.as_old_mut().name[..name.len()].copy_from_slice(name);
-    header.set_size(payload.len() as u64);
-    header.set_mode(0o644);
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_cksum();
-    builder.append(&header, &payload[..]).expect("append");
-    builder
-        .into_inner()
-        .and_then(|gz| gz.finish())
-        .expect("finish")
 }
 
 #[tokio::test]
