@@ -22,7 +22,6 @@
 pub mod glob;
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use crate::chart::model::File;
@@ -40,7 +39,7 @@ pub fn files_value(files: &[File]) -> Value {
     for f in files {
         entries.insert(
             Str::from(f.name.as_str()),
-            Value::Bytes(Rc::from(&f.data[..])),
+            Value::Bytes(Arc::clone(&f.data)),
         );
     }
     Value::typed_map(files_type(), entries)
@@ -81,7 +80,7 @@ fn method(
 }
 
 /// The entries of the receiver map (name → bytes), in name order.
-fn entries(recv: &Value) -> Vec<(Str, Rc<[u8]>)> {
+fn entries(recv: &Value) -> Vec<(Str, Arc<[u8]>)> {
     match recv {
         Value::Map(m) => m
             .borrow()
@@ -89,8 +88,8 @@ fn entries(recv: &Value) -> Vec<(Str, Rc<[u8]>)> {
             .iter()
             .map(|(k, v)| {
                 let bytes = match v {
-                    Value::Bytes(b) => Rc::clone(b),
-                    _ => Rc::from(Vec::new()),
+                    Value::Bytes(b) => Arc::clone(b),
+                    _ => Arc::from(Vec::new()),
                 };
                 (Str::clone(k), bytes)
             })
@@ -99,10 +98,10 @@ fn entries(recv: &Value) -> Vec<(Str, Rc<[u8]>)> {
     }
 }
 
-fn lookup(recv: &Value, name: &str) -> Option<Rc<[u8]>> {
+fn lookup(recv: &Value, name: &str) -> Option<Arc<[u8]>> {
     match recv {
         Value::Map(m) => match m.borrow().entries.get(name) {
-            Some(Value::Bytes(b)) => Some(Rc::clone(b)),
+            Some(Value::Bytes(b)) => Some(Arc::clone(b)),
             _ => None,
         },
         _ => None,
@@ -115,13 +114,13 @@ fn arg(args: &[Value]) -> &str {
 
 fn get_bytes(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
     Ok(Value::Bytes(
-        lookup(recv, arg(args)).unwrap_or_else(|| Rc::from(Vec::new())),
+        lookup(recv, arg(args)).unwrap_or_else(|| Arc::from(Vec::new())),
     ))
 }
 
 fn get(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
     // A Go string holds the file's bytes as they are, UTF-8 or not.
-    let bytes = lookup(recv, arg(args)).unwrap_or_else(|| Rc::from(Vec::new()));
+    let bytes = lookup(recv, arg(args)).unwrap_or_else(|| Arc::from(Vec::new()));
     Ok(match std::str::from_utf8(&bytes) {
         Ok(text) => Value::string(text),
         Err(_) => Value::ByteString(bytes),
@@ -140,7 +139,7 @@ fn glob_files(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
 }
 
 fn lines(recv: &Value, args: &[Value]) -> Result<Value, FuncError> {
-    let data = lookup(recv, arg(args)).unwrap_or_else(|| Rc::from(Vec::new()));
+    let data = lookup(recv, arg(args)).unwrap_or_else(|| Arc::from(Vec::new()));
     if data.is_empty() {
         return Ok(Value::string_list(Vec::<String>::new()));
     }

@@ -324,7 +324,7 @@ fn slice(args: Vec<Value>) -> Result<Value, FuncError> {
             ty: l.ty.clone(),
             items: l.items[lo..hi].to_vec(),
         })),
-        Value::Bytes(b) => Value::Bytes(Rc::from(&b[lo..hi])),
+        Value::Bytes(b) => Value::Bytes(std::sync::Arc::from(&b[lo..hi])),
         _ => Value::Invalid,
     })
 }

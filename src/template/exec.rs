@@ -1065,7 +1065,7 @@ fn grow<T>(f: impl FnOnce() -> T) -> T {
 /// The value of a string literal: its text, or its bytes when they are not UTF-8.
 fn string_literal(text: &Str, raw: Option<&[u8]>) -> Value {
     match raw {
-        Some(bytes) => Value::ByteString(std::rc::Rc::from(bytes)),
+        Some(bytes) => Value::ByteString(std::sync::Arc::from(bytes)),
         None => Value::String(text.clone()),
     }
 }

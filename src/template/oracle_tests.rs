@@ -257,7 +257,7 @@ fn test_funcs() -> FuncMap {
         Ok(Value::typed_map(CollType::of(ElemType::String), m))
     });
     f.register("bytes", Signature::new([P::String]), |_, a| {
-        Ok(Value::Bytes(Rc::from(
+        Ok(Value::Bytes(std::sync::Arc::from(
             a[0].as_str().unwrap_or_default().as_bytes(),
         )))
     });

@@ -135,7 +135,7 @@ impl ElemType {
             ElemType::Int(k) => Value::Int(0, *k),
             ElemType::Uint(k) => Value::Uint(0, *k),
             ElemType::Float64 => Value::Float(0.0),
-            ElemType::Bytes => Value::Bytes(Rc::from(Vec::new())),
+            ElemType::Bytes => Value::Bytes(std::sync::Arc::from(Vec::new())),
         }
     }
 }
@@ -301,9 +301,9 @@ pub enum Value {
     /// UTF-8. Its Go type is `string`; byte-oriented consumers (output, `len`, `printf`,
     /// `b64enc`, hashes, comparisons) use the bytes, the others see
     /// [`go_lossy`]'s text, where each invalid byte is U+FFFD as in Go's `range` over a string.
-    ByteString(Rc<[u8]>),
+    ByteString(Arc<[u8]>),
     /// `[]byte` (`[]uint8`).
-    Bytes(Rc<[u8]>),
+    Bytes(Arc<[u8]>),
     /// A slice.
     List(Rc<List>),
     /// A map (shared, mutable).
@@ -409,7 +409,7 @@ impl Value {
     pub fn from_go_bytes(bytes: Vec<u8>) -> Value {
         match String::from_utf8(bytes) {
             Ok(s) => Value::String(Str::from(s)),
-            Err(e) => Value::ByteString(Rc::from(e.into_bytes())),
+            Err(e) => Value::ByteString(std::sync::Arc::from(e.into_bytes())),
         }
     }
 

@@ -148,7 +148,7 @@ impl ParamType {
     pub(crate) fn nil_value(&self) -> Value {
         match self {
             ParamType::Reflect => Value::Invalid,
-            ParamType::Bytes => Value::Bytes(std::rc::Rc::from(Vec::new())),
+            ParamType::Bytes => Value::Bytes(std::sync::Arc::from(Vec::new())),
             ParamType::List(e) => Value::typed_list(e.clone(), Vec::new()),
             ParamType::Map(e) => {
                 Value::typed_map(super::value::CollType::of(e.clone()), Default::default())

@@ -227,7 +227,7 @@ fn empty_like(v: &Value) -> Value {
             ty: l.ty.clone(),
             items: Vec::new(),
         })),
-        Value::Bytes(_) => Value::Bytes(Rc::from(Vec::new())),
+        Value::Bytes(_) => Value::Bytes(std::sync::Arc::from(Vec::new())),
         other => other.clone(),
     }
 }
