@@ -7,11 +7,11 @@
 
 use std::time::Instant;
 
-use crate::apply::{ObjectDrift, ObjectKey};
+use crate::apply::{Applier, ObjectDrift, ObjectKey};
 use crate::release::model::Release;
 
 use super::install::resources_of;
-use super::{ActionError, ActionKind, Outcome, Releaser};
+use super::{ActionError, ActionKind, Outcome};
 
 /// The objects of `release`'s manifest (with the ownership metadata the release applies them
 /// with) that drifted from it, in manifest order; empty when in sync. Reads each object and
@@ -21,21 +21,15 @@ use super::{ActionError, ActionKind, Outcome, Releaser};
 /// [`ActionError::Apply`] (action `drift detection`) when the manifest does not decode, a kind
 /// is not served, or a read or dry-run fails.
 pub async fn detect_drift(
-    releaser: &Releaser,
+    applier: &Applier,
     release: &Release,
 ) -> Result<Vec<ObjectDrift>, ActionError> {
     let unavailable = |source| ActionError::Apply {
         action: "drift detection",
         source: Box::new(source),
     };
-    let resources = resources_of(&releaser.applier, release)
-        .await
-        .map_err(unavailable)?;
-    releaser
-        .applier
-        .detect_drift(&resources)
-        .await
-        .map_err(unavailable)
+    let resources = resources_of(applier, release).await.map_err(unavailable)?;
+    applier.detect_drift(&resources).await.map_err(unavailable)
 }
 
 /// Server-side applies the objects of `release`'s manifest named in `drifted` again (field
@@ -47,7 +41,7 @@ pub async fn detect_drift(
 /// # Errors
 /// [`ActionError::Apply`] (action `drift correction`).
 pub async fn correct_drift(
-    releaser: &Releaser,
+    applier: &Applier,
     release: &Release,
     drifted: &[ObjectKey],
 ) -> Result<Outcome, ActionError> {
@@ -62,17 +56,13 @@ pub async fn correct_drift(
         &release.namespace,
         release.revision,
     );
-    let resources: Vec<_> = resources_of(&releaser.applier, release)
+    let resources: Vec<_> = resources_of(applier, release)
         .await
         .map_err(unavailable)?
         .into_iter()
         .filter(|r| drifted.contains(&r.key))
         .collect();
-    releaser
-        .applier
-        .apply_all(&resources)
-        .await
-        .map_err(unavailable)?;
+    applier.apply_all(&resources).await.map_err(unavailable)?;
     outcome.applied = resources.into_iter().map(|r| r.key).collect();
     outcome.status = release.info.status;
     outcome.description = release.info.description.clone();

@@ -82,6 +82,21 @@ impl Applier {
         }
     }
 
+    /// Starts with `discovery` instead of running discovery on first use (it still runs
+    /// again when a kind is not found in it): lets one discovery serve many appliers, as the
+    /// controller's periodic drift checks do.
+    pub fn with_discovery(self, discovery: Arc<Discovery>) -> Applier {
+        Applier {
+            discovery: RwLock::new(Some(discovery)),
+            ..self
+        }
+    }
+
+    /// The discovery this applier has run or been given, if any.
+    pub async fn cached_discovery(&self) -> Option<Arc<Discovery>> {
+        self.discovery.read().await.clone()
+    }
+
     /// Uses another field manager. `helm` (the manager the `helm` CLI uses) lets `helm
     /// upgrade` change fields Wheelhouse applied without `--force-conflicts`.
     pub fn with_field_manager(mut self, manager: &str) -> Applier {

@@ -173,7 +173,10 @@ fn escape(token: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "tests fail loudly on malformed fixtures")]
+#[allow(
+    clippy::expect_used,
+    reason = "tests fail loudly on malformed fixtures"
+)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -40,7 +40,7 @@ use crate::api::helm_release::{
     DriftDetectionMode, FINALIZER, HelmReleaseStatus, RemediationStrategy, Snapshot, ValuesKind,
 };
 use crate::api::{HelmRelease, HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION, duration};
-use crate::apply::{ObjectDrift, ObjectKey};
+use crate::apply::{Applier, ObjectDrift, ObjectKey};
 use crate::release::ReleaseStatus;
 use crate::release::model::Release;
 use crate::release::storage::STORAGE_FIELD_MANAGER;
@@ -436,6 +436,13 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     // in sync; what it found stays until corrected.
     let mut drift_checked = false;
     let mut drifted: Vec<ObjectDrift> = Vec::new();
+    // Drift checks resolve kinds with the operator-wide discovery; release actions keep
+    // their own, fresh for rendering `.Capabilities`.
+    let seeded = ctx.drift_discovery.lock().ok().and_then(|d| d.clone());
+    let drift_applier = match seeded {
+        Some(discovery) => Applier::new(client.clone()).with_discovery(discovery),
+        None => Applier::new(client.clone()),
+    };
 
     let mut last_error: Option<ReleaseError> = None;
     for _round in 0..MAX_ROUNDS {
@@ -467,7 +474,13 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
             // (`None` is only decided for a `deployed` latest revision).
             drift_checked = true;
             if let Some(latest) = history.iter().max_by_key(|r| r.revision) {
-                drifted = check_drift(&mut writer, &releaser, latest, mode).await;
+                drifted = check_drift(&mut writer, &drift_applier, latest, mode).await;
+                if let (Some(discovery), Ok(mut shared)) = (
+                    drift_applier.cached_discovery().await,
+                    ctx.drift_discovery.lock(),
+                ) {
+                    *shared = Some(discovery);
+                }
             }
             desired.correct_drift = mode == DriftDetectionMode::Enabled && !drifted.is_empty();
             next = release_state::next_action(stored.as_ref(), &desired);
@@ -556,16 +569,9 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
         }
         let started = Instant::now();
         let drifted_keys: Vec<ObjectKey> = drifted.iter().map(|d| d.key.clone()).collect();
+        let drift = (&drift_applier, drifted_keys.as_slice());
         let result = act(
-            next,
-            &hr,
-            &releaser,
-            &chart,
-            &values,
-            &name,
-            timeout,
-            &history,
-            &drifted_keys,
+            next, &hr, &releaser, &chart, &values, &name, timeout, &history, drift,
         )
         .await;
         let (kind, success) = match &result {
@@ -1160,7 +1166,7 @@ async fn act(
     name: &str,
     timeout: Duration,
     history: &[Release],
-    drifted: &[ObjectKey],
+    (drift_applier, drifted): (&Applier, &[ObjectKey]),
 ) -> Result<Outcome, ReleaseError> {
     let input = ChartInput {
         chart: &chart.chart,
@@ -1243,7 +1249,7 @@ async fn act(
                     "internal: drift correction without a release".to_owned(),
                 ));
             };
-            action::correct_drift(releaser, latest, drifted)
+            action::correct_drift(drift_applier, latest, drifted)
                 .await
                 .map_err(wrap("correct-drift"))
         }
@@ -1278,13 +1284,13 @@ fn revision_name(release: &Release) -> String {
 /// a release unready. Returns the drifted objects (none when the check failed).
 async fn check_drift(
     writer: &mut StatusWriter<'_>,
-    releaser: &Releaser,
+    applier: &Applier,
     latest: &Release,
     mode: DriftDetectionMode,
 ) -> Vec<ObjectDrift> {
     let started = Instant::now();
     let revision = revision_name(latest);
-    let result = action::detect_drift(releaser, latest).await;
+    let result = action::detect_drift(applier, latest).await;
     let (outcome, drifted) = match result {
         Ok(drifted) if drifted.is_empty() => {
             info!(helmrelease = %writer.hr.name_any(), release = %revision, elapsed = ?started.elapsed(), "no drift");
