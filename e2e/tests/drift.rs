@@ -141,8 +141,16 @@ async fn drift_is_reported_in_warn_mode_and_corrected_in_enabled_mode_without_a_
         Some(1)
     );
 
-    // By hand: scale the Deployment (kubectl's field manager, scale subresource) and delete
-    // the Service.
+    // By hand: a label the chart does not set (not drift: not in the manifest), a scaled
+    // Deployment (kubectl's field manager, scale subresource) and a deleted Service.
+    ok(
+        run(
+            "kubectl",
+            &["label", "-n", ns, "deployment/podinfo", "team=by-hand"],
+            None,
+        ),
+        "kubectl label",
+    );
     ok(
         run(
             "kubectl",
@@ -189,6 +197,14 @@ async fn drift_is_reported_in_warn_mode_and_corrected_in_enabled_mode_without_a_
         services.get_opt("podinfo").await.expect("get").is_none(),
         "warn does not recreate the Service"
     );
+    let labels = deployments
+        .get("podinfo")
+        .await
+        .expect("deployment")
+        .metadata
+        .labels
+        .unwrap_or_default();
+    assert_eq!(labels.get("team").map(String::as_str), Some("by-hand"));
     assert_eq!(
         release_secrets(&setup.client, ns, "podinfo").await,
         revisions
@@ -235,6 +251,18 @@ async fn drift_is_reported_in_warn_mode_and_corrected_in_enabled_mode_without_a_
             .replicas,
         Some(1),
         "replicas back to the manifest's"
+    );
+    let labels = deployments
+        .get("podinfo")
+        .await
+        .expect("deployment")
+        .metadata
+        .labels
+        .unwrap_or_default();
+    assert_eq!(
+        labels.get("team").map(String::as_str),
+        Some("by-hand"),
+        "fields the chart does not set are left alone"
     );
     let service = services.get("podinfo").await.expect("Service recreated");
     assert_eq!(
