@@ -1,5 +1,6 @@
 //! Release actions, Helm 4.3.1's `pkg/action` for one release: [`install()`],
-//! [`upgrade()`], [`rollback()`], [`uninstall()`], [`test()`] and [`unlock()`]. No controller logic:
+//! [`upgrade()`], [`rollback()`], [`uninstall()`], [`test()`] and [`unlock()`], plus Flux's
+//! [`detect_drift()`] and [`correct_drift()`]. No controller logic:
 //! the caller decides which action to run; each returns an [`Outcome`] (revision, status,
 //! objects applied and pruned, hooks run, timings) or an [`ActionError`] whose
 //! [`ActionError::reason`] names the failure for conditions, Events and metrics.
@@ -14,6 +15,7 @@
 //! longer has only after it has succeeded (wait and post hooks included), so a failed upgrade
 //! never removes the previous revision's objects (Helm deletes them during the apply).
 
+mod drift;
 mod install;
 mod other;
 mod upgrade;
@@ -31,6 +33,7 @@ use crate::release::model::ModelError;
 use crate::release::secret::SecretError;
 use crate::release::{ReleaseStatus, SecretStorage, StorageError};
 
+pub use drift::{correct_drift, detect_drift};
 pub use install::{InstallOptions, install};
 pub use other::{TestOptions, UninstallOptions, UnlockOptions, test, uninstall, unlock};
 pub use upgrade::{RollbackOptions, UpgradeOptions, rollback, upgrade};
@@ -84,6 +87,8 @@ pub enum ActionKind {
     Test,
     /// [`unlock()`].
     Unlock,
+    /// [`correct_drift()`].
+    CorrectDrift,
 }
 
 impl ActionKind {
@@ -96,6 +101,7 @@ impl ActionKind {
             ActionKind::Uninstall => "uninstall",
             ActionKind::Test => "test",
             ActionKind::Unlock => "unlock",
+            ActionKind::CorrectDrift => "correct-drift",
         }
     }
 }
@@ -233,7 +239,8 @@ pub enum ActionError {
     /// Building, applying, deleting or waiting failed before the pending record was written.
     #[error("unable to continue with {action}")]
     Apply {
-        /// `install`, `upgrade`, `rollback` or `uninstall`.
+        /// `install`, `upgrade`, `rollback`, `uninstall`, `drift detection` or `drift
+        /// correction`.
         action: &'static str,
         /// Why.
         #[source]

@@ -24,6 +24,18 @@ pub const REMEDIATED: &str = "Remediated";
 /// Live objects differ from the release manifest.
 pub const DRIFTED: &str = "Drifted";
 
+/// `Drifted=True`: objects differ from the release manifest (mode `warn`, or a correction
+/// that has not happened yet).
+pub const DRIFT_DETECTED: &str = "DriftDetected";
+/// `Drifted=False`: drifted objects were applied again from the manifest (mode `enabled`).
+pub const DRIFT_CORRECTED: &str = "DriftCorrected";
+/// `Drifted=False`: every object matches the release manifest.
+pub const NO_DRIFT: &str = "NoDriftDetected";
+/// `Drifted=Unknown`: the comparison itself failed (a read or dry-run was refused).
+pub const DRIFT_DETECTION_FAILED: &str = "DriftDetectionFailed";
+/// `Drifted=True`: re-applying the drifted objects failed.
+pub const DRIFT_CORRECTION_FAILED: &str = "DriftCorrectionFailed";
+
 /// `status` values of a condition.
 pub const TRUE: &str = "True";
 /// See [`TRUE`].
@@ -58,6 +70,27 @@ pub fn truncate_message(message: &str) -> String {
         end -= 1;
     }
     format!("{}...", &message[..end])
+}
+
+/// A message naming drifted objects: `"{lead}: {first}; {second}; ..."`, as many objects as
+/// fit in [`MAX_MESSAGE_BYTES`] whole, the rest counted (`"... and 12 more"`), so the message
+/// is never cut inside an object's name.
+pub fn drift_message(lead: &str, objects: &[String]) -> String {
+    let mut message = format!("{lead}: ");
+    for (i, object) in objects.iter().enumerate() {
+        let rest = objects.len() - i;
+        // Room for this object, its separator and a possible "; and N more" after it.
+        let tail = format!("; and {rest} more");
+        let separator = if i == 0 { "" } else { "; " };
+        if message.len() + separator.len() + object.len() + tail.len() > MAX_MESSAGE_BYTES && i > 0
+        {
+            message.push_str(&format!("; and {rest} more"));
+            return message;
+        }
+        message.push_str(separator);
+        message.push_str(object);
+    }
+    truncate_message(&message)
 }
 
 /// Sets (adds or replaces) the condition `update.type_` in `conditions`.
@@ -178,6 +211,33 @@ mod tests {
         assert!(is_true(&conditions, READY));
         assert!(remove_condition(&mut conditions, READY));
         assert!(!is_true(&conditions, READY));
+    }
+
+    #[test]
+    fn drift_messages_name_whole_objects_then_count_the_rest() {
+        let two = [
+            "Deployment/apps/podinfo modified (/spec/replicas)".to_owned(),
+            "Service/apps/podinfo deleted".to_owned(),
+        ];
+        assert_eq!(
+            drift_message("2 objects drifted from release apps/podinfo.v1", &two),
+            "2 objects drifted from release apps/podinfo.v1: Deployment/apps/podinfo \
+             modified (/spec/replicas); Service/apps/podinfo deleted"
+        );
+        // 100 objects of 40 bytes each: whole names up to the limit, then a count.
+        let many: Vec<String> = (0..100)
+            .map(|i| format!("ConfigMap/apps/config-{i:04} deleted{}", " ".repeat(6)))
+            .collect();
+        assert!(many.iter().all(|o| o.len() == 40));
+        let message = drift_message("100 objects drifted", &many);
+        assert!(message.len() <= MAX_MESSAGE_BYTES, "{}", message.len());
+        // "100 objects drifted: " is 21 bytes; each object after the first takes 42.
+        // 21 + 40 + 42 * 22 = 985, and "; and 77 more" (13) still fits; a 24th would not.
+        assert!(message.starts_with("100 objects drifted: ConfigMap/apps/config-0000 deleted"));
+        assert!(
+            message.ends_with("ConfigMap/apps/config-0022 deleted      ; and 77 more"),
+            "{message}"
+        );
     }
 
     #[test]

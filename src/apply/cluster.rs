@@ -22,6 +22,7 @@ use tokio::sync::RwLock;
 use crate::chart::render::{Capabilities, HelmBuildInfo};
 use crate::semver::kube::KubeVersion;
 
+use super::drift;
 use super::object::{self, ManifestObject, ObjectKey};
 use super::plan;
 use super::readiness::{self, Readiness, Status};
@@ -79,6 +80,21 @@ impl Applier {
             discovery: RwLock::new(None),
             field_manager: FIELD_MANAGER.to_owned(),
         }
+    }
+
+    /// Starts with `discovery` instead of running discovery on first use (it still runs
+    /// again when a kind is not found in it): lets one discovery serve many appliers, as the
+    /// controller's periodic drift checks do.
+    pub fn with_discovery(self, discovery: Arc<Discovery>) -> Applier {
+        Applier {
+            discovery: RwLock::new(Some(discovery)),
+            ..self
+        }
+    }
+
+    /// The discovery this applier has run or been given, if any.
+    pub async fn cached_discovery(&self) -> Option<Arc<Discovery>> {
+        self.discovery.read().await.clone()
     }
 
     /// Uses another field manager. `helm` (the manager the `helm` CLI uses) lets `helm
@@ -276,7 +292,7 @@ impl Applier {
     /// # Errors
     /// [`ApplyError::Api`].
     pub async fn apply(&self, resource: &Resource) -> Result<(), ApplyError> {
-        let params = PatchParams::apply(FIELD_MANAGER)
+        let params = PatchParams::apply(&self.field_manager)
             .force()
             .validation_strict();
         self.api(resource)
@@ -288,6 +304,57 @@ impl Applier {
                 key: resource.key.clone(),
                 source: Box::new(source),
             })
+    }
+
+    /// What a server-side apply of one object would make of it, without changing anything:
+    /// the same patch as [`apply`](Self::apply) (field manager, force, strict validation)
+    /// with `dryRun=All`, so defaulting, admission and other managers' fields are in the
+    /// answer (Flux: `ResourceManager.Diff` in `fluxcd/pkg/ssa`).
+    ///
+    /// # Errors
+    /// [`ApplyError::Api`].
+    pub async fn dry_run_apply(&self, resource: &Resource) -> Result<Value, ApplyError> {
+        let params = PatchParams::apply(&self.field_manager)
+            .force()
+            .validation_strict()
+            .dry_run();
+        let object = self
+            .api(resource)
+            .patch(&resource.key.name, &params, &Patch::Apply(&resource.object))
+            .await
+            .map_err(|source| ApplyError::Api {
+                action: "failed to dry-run apply",
+                key: resource.key.clone(),
+                source: Box::new(source),
+            })?;
+        Ok(serde_json::to_value(object).unwrap_or(Value::Null))
+    }
+
+    /// The drifted objects among `resources` (built with the ownership metadata the release
+    /// applies them with): each is read, and when it exists, compared with a dry-run apply of
+    /// itself ([`drift::object_drift`]); a missing object is [`drift::DriftChange::Deleted`].
+    /// Kinds one after another, the objects of one kind concurrently, as
+    /// [`apply_all`](Self::apply_all). Returns the drifted objects in the given order.
+    ///
+    /// # Errors
+    /// The first [`ApplyError::Api`].
+    pub async fn detect_drift(
+        &self,
+        resources: &[Resource],
+    ) -> Result<Vec<drift::ObjectDrift>, ApplyError> {
+        let mut drifted = Vec::new();
+        for batch in plan::kind_batches(resources, |r| r.key.kind.as_str()) {
+            let checks = resources[batch].iter().map(|resource| async move {
+                let Some(live) = self.get(resource).await? else {
+                    return Ok(drift::object_drift(&resource.key, &Value::Null, None));
+                };
+                let live = serde_json::to_value(live).unwrap_or(Value::Null);
+                let desired = self.dry_run_apply(resource).await?;
+                Ok::<_, ApplyError>(drift::object_drift(&resource.key, &desired, Some(&live)))
+            });
+            drifted.extend(try_join_all(checks).await?.into_iter().flatten());
+        }
+        Ok(drifted)
     }
 
     /// Applies objects in the given order, kinds one after another and the objects of one

@@ -9,14 +9,17 @@
 //!  Resource ──Applier::apply_all──▶ SSA patch (field manager `wheelhouse`, force, strict)
 //!  Resource ──Applier::wait_ready──▶ watches + readiness::compute (kstatus) until Current
 //!  plan::prune_candidates (pure) ──Applier::delete──▶ uninstall order, `keep` honoured
+//!  Resource ──Applier::detect_drift──▶ get + SSA dry-run ──drift::object_drift (pure)──▶ ObjectDrift
 //! ```
 //!
 //! - [`object`]: decoding manifests, object identity, ownership metadata and Helm's check.
 //! - [`plan`]: prune candidates and kind ordering (pure).
+//! - [`drift`]: how a live object differs from a dry-run apply of the manifest (pure).
 //! - [`readiness`]: kstatus rules and Helm's hook completion rules (pure).
 //! - [`cluster`]: [`Applier`], the I/O: discovery cache, CRDs, apply, delete, waits.
 
 pub mod cluster;
+pub mod drift;
 pub mod object;
 pub mod plan;
 pub mod readiness;
@@ -24,6 +27,7 @@ pub mod readiness;
 use std::time::Duration;
 
 pub use cluster::{Applier, CrdPolicy, Resource};
+pub use drift::{DriftChange, ObjectDrift};
 pub use object::{ManifestObject, ObjectKey};
 
 /// The field manager of every server-side apply Wheelhouse makes.

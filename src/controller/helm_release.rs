@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use super::helm_repository::error_chain;
-use super::metrics::{ActionLabels, ControllerName, StatusLabels};
+use super::metrics::{ActionLabels, ControllerName, DriftLabels, DriftResult, StatusLabels};
 use super::release_state::{self, Desired, NextAction, StallReason, StoredRelease};
 use super::values::{self, ValuesError};
 use super::{Context, FIELD_MANAGER, events, now};
@@ -37,9 +37,10 @@ use crate::action::{
 use crate::api::condition::{self, ConditionUpdate};
 use crate::api::helm_release::{
     CrdPolicy, DEFAULT_CHART_VERSION, DEFAULT_INTERVAL, DEFAULT_MAX_HISTORY, DEFAULT_TIMEOUT,
-    FINALIZER, HelmReleaseStatus, RemediationStrategy, Snapshot, ValuesKind,
+    DriftDetectionMode, FINALIZER, HelmReleaseStatus, RemediationStrategy, Snapshot, ValuesKind,
 };
 use crate::api::{HelmRelease, HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION, duration};
+use crate::apply::{Applier, ObjectDrift, ObjectKey};
 use crate::release::ReleaseStatus;
 use crate::release::model::Release;
 use crate::release::storage::STORAGE_FIELD_MANAGER;
@@ -427,6 +428,22 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     let name = release_name(&hr);
     writer.status.storage_namespace = Some(storage_namespace(&hr));
 
+    let mode = drift_mode(&hr);
+    if mode == DriftDetectionMode::Disabled {
+        condition::remove_condition(&mut writer.status.conditions, condition::DRIFTED);
+    }
+    // Drift is checked at most once per reconcile, when the decision first finds the release
+    // in sync; what it found stays until corrected.
+    let mut drift_checked = false;
+    let mut drifted: Vec<ObjectDrift> = Vec::new();
+    // Drift checks resolve kinds with the operator-wide discovery; release actions keep
+    // their own, fresh for rendering `.Capabilities`.
+    let seeded = ctx.drift_discovery.lock().ok().and_then(|d| d.clone());
+    let drift_applier = match seeded {
+        Some(discovery) => Applier::new(client.clone()).with_discovery(discovery),
+        None => Applier::new(client.clone()),
+    };
+
     let mut last_error: Option<ReleaseError> = None;
     for _round in 0..MAX_ROUNDS {
         let history = match releaser.storage.history_with_writers(&name).await {
@@ -443,14 +460,31 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
         let written_by_other = history.last().is_some_and(|(_, ours)| !ours);
         let history: Vec<Release> = history.into_iter().map(|(release, _)| release).collect();
         let stored = stored_release(&history, written_by_other);
-        let desired = desired_state(
+        let mut desired = desired_state(
             &hr,
             &writer.status,
             &chart,
             &values_checksum,
             stored.as_ref(),
         );
-        let next = release_state::next_action(stored.as_ref(), &desired);
+        desired.correct_drift = mode == DriftDetectionMode::Enabled && !drifted.is_empty();
+        let mut next = release_state::next_action(stored.as_ref(), &desired);
+        if next == NextAction::None && mode != DriftDetectionMode::Disabled && !drift_checked {
+            // In sync as far as storage tells: compare the objects with the deployed manifest
+            // (`None` is only decided for a `deployed` latest revision).
+            drift_checked = true;
+            if let Some(latest) = history.iter().max_by_key(|r| r.revision) {
+                drifted = check_drift(&mut writer, &drift_applier, latest, mode).await;
+                if let (Some(discovery), Ok(mut shared)) = (
+                    drift_applier.cached_discovery().await,
+                    ctx.drift_discovery.lock(),
+                ) {
+                    *shared = Some(discovery);
+                }
+            }
+            desired.correct_drift = mode == DriftDetectionMode::Enabled && !drifted.is_empty();
+            next = release_state::next_action(stored.as_ref(), &desired);
+        }
         info!(helmrelease = %hr.name_any(), namespace, release = %name, revision = stored.as_ref().map(|s| s.revision), next = ?next, "decided");
         if let NextAction::None = next {
             update_history(&mut writer.status, &history, max_history);
@@ -534,8 +568,10 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
             writer.write().await?;
         }
         let started = Instant::now();
+        let drifted_keys: Vec<ObjectKey> = drifted.iter().map(|d| d.key.clone()).collect();
+        let drift = (&drift_applier, drifted_keys.as_slice());
         let result = act(
-            next, &hr, &releaser, &chart, &values, &name, timeout, &history,
+            next, &hr, &releaser, &chart, &values, &name, timeout, &history, drift,
         )
         .await;
         let (kind, success) = match &result {
@@ -553,6 +589,10 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
             .get_or_create(&labels)
             .observe(started.elapsed().as_secs_f64());
         match result {
+            Ok(outcome) if next == NextAction::CorrectDrift => {
+                record_correction(&mut writer, &outcome, &drifted).await;
+                drifted.clear();
+            }
             Ok(outcome) => {
                 record_outcome(&mut writer, &outcome, next).await;
                 if matches!(next, NextAction::Install | NextAction::Upgrade(_)) {
@@ -598,6 +638,14 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
                             condition::REMEDIATED,
                             condition::FALSE,
                             "UninstallFailed",
+                            &message,
+                        );
+                    }
+                    NextAction::CorrectDrift => {
+                        writer.set(
+                            condition::DRIFTED,
+                            condition::TRUE,
+                            condition::DRIFT_CORRECTION_FAILED,
                             &message,
                         );
                     }
@@ -1087,6 +1135,8 @@ fn desired_state(
         tested: latest_snapshot.is_some_and(|s| {
             s.test_result.is_some() && stored.is_some_and(|st| st.revision as i32 == s.revision)
         }),
+        // Known only after the drift check, which runs once the rest of the decision finds
+        // the release in sync; the reconcile loop fills it in.
         correct_drift: false,
     }
 }
@@ -1116,6 +1166,7 @@ async fn act(
     name: &str,
     timeout: Duration,
     history: &[Release],
+    (drift_applier, drifted): (&Applier, &[ObjectKey]),
 ) -> Result<Outcome, ReleaseError> {
     let input = ChartInput {
         chart: &chart.chart,
@@ -1192,10 +1243,169 @@ async fn act(
         NextAction::Unlock => action::unlock(releaser, &UnlockOptions::new(name))
             .await
             .map_err(wrap("unlock")),
-        NextAction::CorrectDrift | NextAction::Stalled(_) | NextAction::None => Err(
-            ReleaseError::InvalidSpec("internal: no action to run".to_owned()),
-        ),
+        NextAction::CorrectDrift => {
+            let Some(latest) = history.iter().max_by_key(|r| r.revision) else {
+                return Err(ReleaseError::InvalidSpec(
+                    "internal: drift correction without a release".to_owned(),
+                ));
+            };
+            action::correct_drift(drift_applier, latest, drifted)
+                .await
+                .map_err(wrap("correct-drift"))
+        }
+        NextAction::Stalled(_) | NextAction::None => Err(ReleaseError::InvalidSpec(
+            "internal: no action to run".to_owned(),
+        )),
     }
+}
+
+/// `spec.driftDetection.mode`, `disabled` when absent.
+fn drift_mode(hr: &HelmRelease) -> DriftDetectionMode {
+    hr.spec
+        .drift_detection
+        .as_ref()
+        .and_then(|d| d.mode)
+        .unwrap_or(DriftDetectionMode::Disabled)
+}
+
+/// `namespace/name.vN` of a release revision, as messages name it.
+fn revision_name(release: &Release) -> String {
+    format!(
+        "{}/{}.v{}",
+        release.namespace, release.name, release.revision
+    )
+}
+
+/// Compares the objects of the deployed revision `latest` with its manifest and records what
+/// was found: `Drifted=False` (`NoDriftDetected`), `Drifted=True` (`DriftDetected`; an Event
+/// when the condition changed and `mode` is `warn`, where nothing else will follow), or
+/// `Drifted=Unknown` (`DriftDetectionFailed`, Event) when the comparison failed. A log line
+/// and the drift check metric in every case. Ready is not touched: drift alone does not make
+/// a release unready. Returns the drifted objects (none when the check failed).
+async fn check_drift(
+    writer: &mut StatusWriter<'_>,
+    applier: &Applier,
+    latest: &Release,
+    mode: DriftDetectionMode,
+) -> Vec<ObjectDrift> {
+    let started = Instant::now();
+    let revision = revision_name(latest);
+    let result = action::detect_drift(applier, latest).await;
+    let (outcome, drifted) = match result {
+        Ok(drifted) if drifted.is_empty() => {
+            info!(helmrelease = %writer.hr.name_any(), release = %revision, elapsed = ?started.elapsed(), "no drift");
+            writer.set(
+                condition::DRIFTED,
+                condition::FALSE,
+                condition::NO_DRIFT,
+                &format!("no drift from release {revision}"),
+            );
+            (DriftResult::in_sync, drifted)
+        }
+        Ok(drifted) => {
+            let objects: Vec<String> = drifted.iter().map(ToString::to_string).collect();
+            let message = condition::drift_message(
+                &format!(
+                    "{} object(s) drifted from release {revision}",
+                    drifted.len()
+                ),
+                &objects,
+            );
+            warn!(helmrelease = %writer.hr.name_any(), release = %revision, mode = ?mode, objects = %objects.join("; "), "drift detected");
+            let changed = writer.set(
+                condition::DRIFTED,
+                condition::TRUE,
+                condition::DRIFT_DETECTED,
+                &message,
+            );
+            if changed && mode == DriftDetectionMode::Warn {
+                events::publish(
+                    &writer.ctx.recorder,
+                    writer.hr,
+                    true,
+                    condition::DRIFT_DETECTED,
+                    &message,
+                    "detect-drift",
+                )
+                .await;
+            }
+            (DriftResult::drifted, drifted)
+        }
+        Err(error) => {
+            let message = format!(
+                "drift detection of release {revision} failed: {}",
+                error_chain(&error)
+            );
+            warn!(helmrelease = %writer.hr.name_any(), release = %revision, error = %message, "drift detection failed");
+            if writer.set(
+                condition::DRIFTED,
+                condition::UNKNOWN,
+                condition::DRIFT_DETECTION_FAILED,
+                &message,
+            ) {
+                events::publish(
+                    &writer.ctx.recorder,
+                    writer.hr,
+                    true,
+                    condition::DRIFT_DETECTION_FAILED,
+                    &message,
+                    "detect-drift",
+                )
+                .await;
+            }
+            (DriftResult::error, Vec::new())
+        }
+    };
+    writer
+        .ctx
+        .metrics
+        .drift_checks
+        .get_or_create(&DriftLabels { result: outcome })
+        .inc();
+    drifted
+}
+
+/// Records a drift correction: `Drifted=False` (`DriftCorrected`) naming the objects applied
+/// again and what had changed in them, an Event and a log line.
+async fn record_correction(
+    writer: &mut StatusWriter<'_>,
+    outcome: &Outcome,
+    drifted: &[ObjectDrift],
+) {
+    let objects: Vec<String> = drifted.iter().map(ToString::to_string).collect();
+    let message = condition::drift_message(
+        &format!(
+            "{} drifted object(s) of release {}/{}.v{} applied again",
+            outcome.applied.len(),
+            outcome.namespace,
+            outcome.release_name,
+            outcome.revision
+        ),
+        &objects,
+    );
+    info!(
+        helmrelease = %writer.hr.name_any(),
+        release = %outcome.release_name,
+        revision = outcome.revision,
+        applied = outcome.applied.len(),
+        total = ?outcome.timings.total,
+        "drift corrected"
+    );
+    writer.set(
+        condition::DRIFTED,
+        condition::FALSE,
+        condition::DRIFT_CORRECTED,
+        &message,
+    );
+    events::publish(
+        &writer.ctx.recorder,
+        writer.hr,
+        false,
+        condition::DRIFT_CORRECTED,
+        &message,
+        outcome.action.as_str(),
+    )
+    .await;
 }
 
 async fn record_outcome(writer: &mut StatusWriter<'_>, outcome: &Outcome, next: NextAction) {

@@ -54,7 +54,7 @@ pub struct ReconcileLabels {
 /// Labels of the action metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ActionLabels {
-    /// `install`, `upgrade`, `rollback`, `uninstall`, `test`, `unlock`.
+    /// `install`, `upgrade`, `rollback`, `uninstall`, `test`, `unlock`, `correct-drift`.
     pub action: &'static str,
     /// `success` or `failure`.
     pub result: &'static str,
@@ -67,6 +67,28 @@ pub struct HookLabels {
     pub event: &'static str,
     /// `succeeded` or `failed`.
     pub result: &'static str,
+}
+
+/// How a drift check ended.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(
+    non_camel_case_types,
+    reason = "label values are the lowercase wire strings"
+)]
+pub enum DriftResult {
+    /// Every object matches the release manifest.
+    in_sync,
+    /// At least one object drifted (changed or deleted).
+    drifted,
+    /// The check could not be made (a read or dry-run failed).
+    error,
+}
+
+/// Labels of the drift check counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DriftLabels {
+    /// The outcome.
+    pub result: DriftResult,
 }
 
 /// Labels of the releases-by-status gauge.
@@ -92,6 +114,9 @@ pub struct Metrics {
     pub hook_runs: Family<HookLabels, Counter>,
     /// `wheelhouse_releases{status}`: HelmReleases by the Helm status of their latest revision.
     pub releases: Family<StatusLabels, Gauge>,
+    /// `wheelhouse_drift_checks_total{result}`: drift checks of deployed releases
+    /// (`driftDetection.mode` `warn` or `enabled`).
+    pub drift_checks: Family<DriftLabels, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -119,6 +144,7 @@ impl Metrics {
         );
         let hook_runs = Family::<HookLabels, Counter>::default();
         let releases = Family::<StatusLabels, Gauge>::default();
+        let drift_checks = Family::<DriftLabels, Counter>::default();
         registry.register(
             "reconcile",
             "Reconciles by controller, result and error reason",
@@ -149,6 +175,11 @@ impl Metrics {
             "HelmReleases by the Helm status of their latest revision",
             releases.clone(),
         );
+        registry.register(
+            "drift_checks",
+            "Drift checks of deployed releases by result",
+            drift_checks.clone(),
+        );
         Metrics {
             registry,
             reconciles,
@@ -157,6 +188,7 @@ impl Metrics {
             action_duration,
             hook_runs,
             releases,
+            drift_checks,
         }
     }
 
@@ -220,6 +252,22 @@ mod tests {
         assert!(text.contains("reason=\"IndexFetchFailed\"} 1"), "{text}");
         assert!(
             text.contains("wheelhouse_reconcile_duration_seconds_bucket"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    #[allow(clippy::expect_used, reason = "test")]
+    fn drift_checks_are_counted_by_result() {
+        let metrics = Metrics::new();
+        let drifted = DriftLabels {
+            result: DriftResult::drifted,
+        };
+        metrics.drift_checks.get_or_create(&drifted).inc();
+        metrics.drift_checks.get_or_create(&drifted).inc();
+        let text = metrics.encode().expect("encodes");
+        assert!(
+            text.contains("wheelhouse_drift_checks_total{result=\"drifted\"} 2"),
             "{text}"
         );
     }

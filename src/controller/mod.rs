@@ -134,6 +134,9 @@ pub struct Context {
     pub repositories: Store<HelmRepository>,
     /// Watch cache of HelmReleases (for `dependsOn`).
     pub releases: Store<HelmRelease>,
+    /// API discovery shared by drift checks, so a periodic check of an unchanged release
+    /// makes no discovery requests (refreshed when a kind is not found in it).
+    pub drift_discovery: std::sync::Mutex<Option<Arc<kube::discovery::Discovery>>>,
 }
 
 impl Context {
@@ -331,6 +334,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         chart_cache,
         repositories: repositories.clone(),
         releases: releases.clone(),
+        drift_discovery: std::sync::Mutex::default(),
     });
 
     // Every HelmRepository change (status included: a new artifact) wakes its HelmReleases.

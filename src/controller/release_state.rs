@@ -359,6 +359,49 @@ mod tests {
                 A::CorrectDrift,
             ),
             (
+                "drift to correct, but the values changed: the upgrade applies everything",
+                Some(stored("deployed")),
+                Desired {
+                    correct_drift: true,
+                    config_digest: "sha256:other".to_owned(),
+                    ..desired()
+                },
+                A::Upgrade(UpgradeReason::ValuesChanged),
+            ),
+            (
+                "drift to correct, tests not run yet: tests first",
+                Some(stored("deployed")),
+                Desired {
+                    correct_drift: true,
+                    test_enabled: true,
+                    ..desired()
+                },
+                A::Test,
+            ),
+            (
+                "drift to correct on a revision helm wrote: adopted by upgrading",
+                Some(StoredRelease {
+                    written_by_other: true,
+                    ..stored("deployed")
+                }),
+                Desired {
+                    correct_drift: true,
+                    ..desired()
+                },
+                A::Upgrade(UpgradeReason::ChangedOutside),
+            ),
+            (
+                "drift to correct on a failed release: remediation, not correction",
+                Some(stored("failed")),
+                Desired {
+                    correct_drift: true,
+                    upgrade_failures: 1,
+                    upgrade_retries: 1,
+                    ..desired()
+                },
+                A::Rollback,
+            ),
+            (
                 "failed upgrade, retries left: rollback",
                 Some(stored("failed")),
                 Desired {
