@@ -157,7 +157,7 @@ pub struct Chart {
     /// `Chart.lock`, `values.yaml`, `values.schema.json`, `templates/…`, and `charts/…`
     /// (but `charts/*.prov` files are kept here). For apiVersion v1 charts `requirements.yaml`
     /// and `requirements.lock` are also kept here; for v2 they are not. `crds/…` files are
-    /// here too (see [`Chart::crds`]).
+    /// here too (see [`Chart::crd_objects`]).
     pub files: Vec<File>,
     /// Every file of the chart itself as loaded, in load order, including `Chart.yaml`,
     /// values, templates and the files of subcharts under `charts/` (Helm's `Raw`).
