@@ -286,9 +286,15 @@ impl StatusWriter<'_> {
         }
     }
 
+    /// Writes the status as describing the HelmRelease's current generation.
     async fn write(&mut self) -> Result<(), ReleaseError> {
         self.status.observed_generation = self.hr.meta().generation;
-        if self.hr.status.as_ref() == Some(&self.status) {
+        self.write_as_is().await
+    }
+
+    /// Writes the status without touching `observedGeneration` (skipped when unchanged).
+    async fn write_as_is(&mut self) -> Result<(), ReleaseError> {
+        if self.hr.status.clone().unwrap_or_default() == self.status {
             return Ok(());
         }
         let patch = json!({
@@ -332,6 +338,9 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     }
     if hr.spec.suspend == Some(true) {
         info!(helmrelease = %hr.name_any(), namespace, "suspended: leaving the release alone");
+        // Acknowledge a requested reconcile, so whoever asked sees it handled, but keep
+        // observedGeneration: a new generation is not acted on while suspended (as Flux).
+        writer.write_as_is().await?;
         return Ok(Action::await_change());
     }
     let interval = match spec_duration(hr.spec.interval.as_deref(), DEFAULT_INTERVAL, "interval")
