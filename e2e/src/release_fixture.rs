@@ -7,9 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
+use serde_json::Value;
 use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 
@@ -254,4 +255,77 @@ pub async fn release_secrets(client: &Client, namespace: &str, release: &str) ->
         .collect();
     names.sort();
     names
+}
+
+/// `tiny` 1.0.0: one ConfigMap `<release>-main` holding `.Values.message`; installs at once
+/// (nothing to wait for).
+pub fn tiny_chart(parent: &Path) -> PathBuf {
+    write_chart(
+        parent,
+        "tiny",
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: tiny\nversion: 1.0.0\n"),
+            ("values.yaml", "message: v1\n"),
+            (
+                "templates/main.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-main\ndata:\n  message: {{ .Values.message | quote }}\n",
+            ),
+        ],
+    )
+}
+
+/// The `message` of the ConfigMap `name`, `None` when it does not exist.
+pub async fn config_map_message(setup: &ReleaseSetup, name: &str) -> Option<String> {
+    Api::<ConfigMap>::namespaced(setup.client.clone(), setup.ns())
+        .get_opt(name)
+        .await
+        .expect("get ConfigMap")
+        .and_then(|c| c.data)
+        .and_then(|d| d.get("message").cloned())
+}
+
+/// `helm history <release> -o json` as `(revision, status, description)`, oldest first.
+pub fn helm_history(namespace: &str, release: &str) -> Vec<(u64, String, String)> {
+    let text = ok(
+        run(
+            "helm",
+            &["history", release, "-n", namespace, "-o", "json"],
+            None,
+        ),
+        "helm history",
+    );
+    let entries: Vec<Value> = serde_json::from_str(&text).expect("helm history json");
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e["revision"].as_u64().expect("revision"),
+                e["status"].as_str().expect("status").to_owned(),
+                e["description"].as_str().expect("description").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `helm get values <release> --revision <revision> -o json`.
+pub fn helm_values(namespace: &str, release: &str, revision: u64) -> Value {
+    let text = ok(
+        run(
+            "helm",
+            &[
+                "get",
+                "values",
+                release,
+                "-n",
+                namespace,
+                "--revision",
+                &revision.to_string(),
+                "-o",
+                "json",
+            ],
+            None,
+        ),
+        "helm get values",
+    );
+    serde_json::from_str(&text).expect("helm get values json")
 }

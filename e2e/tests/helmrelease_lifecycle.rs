@@ -9,14 +9,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse_e2e::release_fixture::{
-    ReleaseSetup, apply_yaml, chart_release, is_ready_at, not_ready_with, ok, ready_status,
-    release_secrets, repository_yaml, run, write_chart,
+    ReleaseSetup, apply_yaml, chart_release, config_map_message, helm_history, helm_values,
+    is_ready_at, not_ready_with, ok, ready_status, release_secrets, repository_yaml, run,
+    tiny_chart, write_chart,
 };
 use wheelhouse_e2e::{POD_FAILURE_ANNOTATION, wait_for, wait_for_deletion};
 
@@ -64,23 +65,6 @@ fn hooked_chart(parent: &Path) -> PathBuf {
     )
 }
 
-/// `tiny` 1.0.0: one ConfigMap `<release>-main` holding `.Values.message`; installs at once
-/// (nothing to wait for).
-fn tiny_chart(parent: &Path) -> PathBuf {
-    write_chart(
-        parent,
-        "tiny",
-        &[
-            ("Chart.yaml", "apiVersion: v2\nname: tiny\nversion: 1.0.0\n"),
-            ("values.yaml", "message: v1\n"),
-            (
-                "templates/main.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-main\ndata:\n  message: {{ .Values.message | quote }}\n",
-            ),
-        ],
-    )
-}
-
 /// A [`ReleaseSetup`] whose repository also holds `hooked` and `tiny`, with the HelmRepository
 /// `charts` applied.
 async fn setup(test: &str, operator_args: &[&str]) -> ReleaseSetup {
@@ -91,62 +75,6 @@ async fn setup(test: &str, operator_args: &[&str]) -> ReleaseSetup {
     let _ = std::fs::remove_dir_all(&charts);
     apply_yaml(setup.ns(), &repository_yaml(&setup.server.url));
     setup
-}
-
-/// The `message` of the ConfigMap `name`, `None` when it does not exist.
-async fn message(setup: &ReleaseSetup, name: &str) -> Option<String> {
-    Api::<ConfigMap>::namespaced(setup.client.clone(), setup.ns())
-        .get_opt(name)
-        .await
-        .expect("get ConfigMap")
-        .and_then(|c| c.data)
-        .and_then(|d| d.get("message").cloned())
-}
-
-/// `helm history <release> -o json` as `(revision, status, description)`, oldest first.
-fn helm_history(namespace: &str, release: &str) -> Vec<(u64, String, String)> {
-    let text = ok(
-        run(
-            "helm",
-            &["history", release, "-n", namespace, "-o", "json"],
-            None,
-        ),
-        "helm history",
-    );
-    let entries: Vec<Value> = serde_json::from_str(&text).expect("helm history json");
-    entries
-        .iter()
-        .map(|e| {
-            (
-                e["revision"].as_u64().expect("revision"),
-                e["status"].as_str().expect("status").to_owned(),
-                e["description"].as_str().expect("description").to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// `helm get values <release> --revision <revision> -o json`.
-fn helm_values(namespace: &str, release: &str, revision: u64) -> Value {
-    let text = ok(
-        run(
-            "helm",
-            &[
-                "get",
-                "values",
-                release,
-                "-n",
-                namespace,
-                "--revision",
-                &revision.to_string(),
-                "-o",
-                "json",
-            ],
-            None,
-        ),
-        "helm get values",
-    );
-    serde_json::from_str(&text).expect("helm get values json")
 }
 
 /// Whether the Job `name` has the condition `type_` (`Complete` or `Failed`) set to True.
@@ -184,7 +112,10 @@ async fn failing_pre_upgrade_hook_is_rolled_back_then_stalls_until_the_spec_chan
     wait_for(&releases, "hooked", "installed", TIMEOUT, is_ready_at(1))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
-    assert_eq!(message(&setup, "hooked-main").await.as_deref(), Some("v1"));
+    assert_eq!(
+        config_map_message(&setup, "hooked-main").await.as_deref(),
+        Some("v1")
+    );
 
     patch_spec(
         &releases,
@@ -255,7 +186,10 @@ async fn failing_pre_upgrade_hook_is_rolled_back_then_stalls_until_the_spec_chan
     assert_eq!(history[4].2, "Rollback to 3");
     assert!(history[1].2.contains("hooked-pre-upgrade"), "{history:?}");
     // Revision 1's objects and values are back.
-    assert_eq!(message(&setup, "hooked-main").await.as_deref(), Some("v1"));
+    assert_eq!(
+        config_map_message(&setup, "hooked-main").await.as_deref(),
+        Some("v1")
+    );
     assert_eq!(helm_values(ns, "hooked", 5), json!({"message": "v1"}));
     let jobs: Api<Job> = Api::namespaced(setup.client.clone(), ns);
     let hook = jobs.get("hooked-pre-upgrade").await.expect("hook Job kept");
@@ -279,7 +213,10 @@ async fn failing_pre_upgrade_hook_is_rolled_back_then_stalls_until_the_spec_chan
     .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
     let status = hr.status.as_ref().expect("status");
     assert!(find_condition(&status.conditions, condition::STALLED).is_none());
-    assert_eq!(message(&setup, "hooked-main").await.as_deref(), Some("v2"));
+    assert_eq!(
+        config_map_message(&setup, "hooked-main").await.as_deref(),
+        Some("v2")
+    );
     let hook = jobs
         .get("hooked-pre-upgrade")
         .await
@@ -357,7 +294,11 @@ async fn depends_on_waits_for_the_dependency_and_follows_its_status() {
     .expect("handled");
     let requeue_started = Instant::now();
     assert!(release_secrets(&setup.client, ns, "b").await.is_empty());
-    assert_eq!(message(&setup, "b-main").await, None, "B installed nothing");
+    assert_eq!(
+        config_map_message(&setup, "b-main").await,
+        None,
+        "B installed nothing"
+    );
 
     patch_spec(
         &releases,
@@ -390,7 +331,10 @@ async fn depends_on_waits_for_the_dependency_and_follows_its_status() {
         b_created >= a_ready,
         "B {b_created} before A Ready {a_ready}"
     );
-    assert_eq!(message(&setup, "b-main").await.as_deref(), Some("v1"));
+    assert_eq!(
+        config_map_message(&setup, "b-main").await.as_deref(),
+        Some("v1")
+    );
 }
 
 /// Issue 7 check 6, suspend/resume: while `spec.suspend` is true a values change is not
@@ -442,13 +386,19 @@ async fn suspended_release_ignores_changes_until_resumed() {
         release_secrets(&setup.client, ns, "tiny").await,
         ["sh.helm.release.v1.tiny.v1"]
     );
-    assert_eq!(message(&setup, "tiny-main").await.as_deref(), Some("v1"));
+    assert_eq!(
+        config_map_message(&setup, "tiny-main").await.as_deref(),
+        Some("v1")
+    );
 
     patch_spec(&releases, "tiny", json!({"spec": {"suspend": false}})).await;
     wait_for(&releases, "tiny", "resumed", TIMEOUT, is_ready_at(2))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
-    assert_eq!(message(&setup, "tiny-main").await.as_deref(), Some("v2"));
+    assert_eq!(
+        config_map_message(&setup, "tiny-main").await.as_deref(),
+        Some("v2")
+    );
     assert_eq!(helm_values(ns, "tiny", 2), json!({"message": "v2"}));
 }
 
@@ -509,7 +459,10 @@ async fn hand_made_helm_rollback_is_reconciled_back() {
     );
     assert_eq!(helm_values(ns, "tiny", 3), json!({"message": "v1"}));
     assert_eq!(helm_values(ns, "tiny", 4), json!({"message": "v2"}));
-    assert_eq!(message(&setup, "tiny-main").await.as_deref(), Some("v2"));
+    assert_eq!(
+        config_map_message(&setup, "tiny-main").await.as_deref(),
+        Some("v2")
+    );
 }
 
 /// Issue 7 check 8: deleting a HelmRelease uninstalls its release, running the chart's
@@ -536,7 +489,9 @@ async fn deletion_runs_delete_hooks_and_keep_history_keeps_the_records() {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}\n{}", setup.operator.log_text()));
         assert_eq!(
-            message(&setup, &format!("{name}-main")).await.as_deref(),
+            config_map_message(&setup, &format!("{name}-main"))
+                .await
+                .as_deref(),
             Some("v1")
         );
         for event in ["pre-delete", "post-delete"] {
@@ -572,7 +527,7 @@ async fn deletion_runs_delete_hooks_and_keep_history_keeps_the_records() {
             );
         }
         assert_eq!(
-            message(&setup, &format!("{name}-main")).await,
+            config_map_message(&setup, &format!("{name}-main")).await,
             None,
             "{name}: objects removed"
         );

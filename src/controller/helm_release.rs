@@ -500,16 +500,23 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
             break;
         }
         if let NextAction::Stalled(reason) = next {
-            let message = match reason {
-                StallReason::InstallRetriesExhausted => format!(
-                    "install retries exhausted ({} failures); change the spec to try again",
-                    writer.status.install_failures.unwrap_or(0)
-                ),
-                StallReason::UpgradeRetriesExhausted => format!(
-                    "upgrade retries exhausted ({} failures); change the spec to try again",
-                    writer.status.upgrade_failures.unwrap_or(0)
-                ),
+            let failures = match reason {
+                StallReason::InstallRetriesExhausted => writer.status.install_failures,
+                StallReason::UpgradeRetriesExhausted => writer.status.upgrade_failures,
             };
+            let message = release_state::stall_message(reason, failures.unwrap_or(0), None);
+            // The failure that used up the retries: this reconcile's, else the one an earlier
+            // reconcile recorded in Released (a stall found on a later retry keeps its cause).
+            let last_failure = last_error.as_ref().map(|e| error_chain(e)).or_else(|| {
+                condition::find_condition(&writer.status.conditions, condition::RELEASED)
+                    .filter(|c| c.status == condition::FALSE)
+                    .map(|c| c.message.clone())
+            });
+            let detail = release_state::stall_message(
+                reason,
+                failures.unwrap_or(0),
+                last_failure.as_deref(),
+            );
             update_history(&mut writer.status, &history, max_history);
             writer.set(
                 condition::STALLED,
@@ -518,16 +525,7 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
                 &message,
             );
             condition::remove_condition(&mut writer.status.conditions, condition::RECONCILING);
-            let detail = last_error
-                .as_ref()
-                .map(|e| format!("{message}: last error: {}", error_chain(e)));
-            writer
-                .ready(
-                    false,
-                    "RetriesExceeded",
-                    detail.as_deref().unwrap_or(&message),
-                )
-                .await;
+            writer.ready(false, "RetriesExceeded", &detail).await;
             writer.write().await?;
             return Ok(Action::await_change());
         }

@@ -207,6 +207,22 @@ pub fn next_action(stored: Option<&StoredRelease>, desired: &Desired) -> NextAct
     }
 }
 
+/// The message of a Stalled decision: which retries ran out after how many `failures`, what
+/// to do, and `last_failure` (the error chain that used up the retries) when known, e.g.
+/// `install retries exhausted (1 failures); change the spec to try again: last error: ...`.
+pub fn stall_message(reason: StallReason, failures: i64, last_failure: Option<&str>) -> String {
+    let action = match reason {
+        StallReason::InstallRetriesExhausted => "install",
+        StallReason::UpgradeRetriesExhausted => "upgrade",
+    };
+    let message =
+        format!("{action} retries exhausted ({failures} failures); change the spec to try again");
+    match last_failure {
+        Some(error) => format!("{message}: last error: {error}"),
+        None => message,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,5 +545,21 @@ mod tests {
                 "case: {name}"
             );
         }
+    }
+
+    #[test]
+    fn stall_messages_name_the_retries_and_the_last_failure() {
+        assert_eq!(
+            stall_message(StallReason::InstallRetriesExhausted, 1, None),
+            "install retries exhausted (1 failures); change the spec to try again"
+        );
+        assert_eq!(
+            stall_message(
+                StallReason::UpgradeRetriesExhausted,
+                2,
+                Some("upgrade failed: pre-upgrade hooks failed")
+            ),
+            "upgrade retries exhausted (2 failures); change the spec to try again: last error: upgrade failed: pre-upgrade hooks failed"
+        );
     }
 }

@@ -156,12 +156,47 @@ pub fn merge_maps(base: &mut Map<String, Value>, overlay: Map<String, Value>) {
     }
 }
 
-/// `sha256:<hex>` of values in canonical JSON (keys sorted): equal values give equal
-/// checksums whatever their source order.
+/// `sha256:<hex>` of values in canonical JSON (keys sorted, numbers canonical): equal values
+/// give equal checksums whatever their source order and number representation.
+///
+/// Numbers matter because the same values arrive in two forms: YAML read like Helm (Go's
+/// `float64`, so `7` is `7.0`) and a stored release record read back from JSON, where Go's
+/// `encoding/json` wrote that `float64` as `7`, which parses as an integer. An integral float
+/// within the 64-bit integer range therefore hashes as that integer.
 pub fn checksum(values: &Map<String, Value>) -> String {
+    let canonical: Map<String, Value> = values
+        .iter()
+        .map(|(key, value)| (key.clone(), canonical_numbers(value)))
+        .collect();
     // serde_json's Map is ordered by key (no `preserve_order` feature), so this is canonical.
-    let bytes = serde_json::to_vec(values).unwrap_or_default();
+    let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
     format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+/// `value` with every integral float in the `i64`/`u64` range replaced by the integer.
+fn canonical_numbers(value: &Value) -> Value {
+    match value {
+        Value::Number(number) => match number.as_f64() {
+            Some(float) if number.is_f64() && float.fract() == 0.0 => {
+                // 2^63 and 2^64 are exact as floats; the ranges below are exactly i64's and u64's.
+                if (0.0..18_446_744_073_709_551_616.0).contains(&float) {
+                    Value::from(float as u64)
+                } else if (-9_223_372_036_854_775_808.0..0.0).contains(&float) {
+                    Value::from(float as i64)
+                } else {
+                    value.clone()
+                }
+            }
+            _ => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(canonical_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), canonical_numbers(value)))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -255,5 +290,37 @@ mod tests {
             serde_json::from_str(r#"{"b":{"d":3,"c":2},"a":1}"#).unwrap_or_default();
         assert_eq!(checksum(&a), checksum(&b));
         assert_ne!(checksum(&a), checksum(&Map::new()));
+    }
+
+    /// Values read from YAML (floats, as Helm's Go code has them) and the same values read
+    /// back from a stored release record (the encoder writes integral floats as integers)
+    /// have one checksum; otherwise every reconcile would see changed values and upgrade.
+    #[test]
+    fn checksum_is_the_same_after_a_release_record_round_trip() {
+        let composed = compose(
+            &[reference(ValuesKind::Secret, "s")],
+            Some(&json!({"message": "inline"})),
+            |_, _| {
+                data(&[(
+                    "values.yaml",
+                    "extra: 7\nnested: {list: [1, 2.5, -3], big: 1000000000000}\n",
+                )])
+            },
+        )
+        .unwrap_or_else(|e| panic!("compose: {e}"));
+        assert!(composed["extra"].is_f64(), "YAML numbers are Go float64s");
+        let release = crate::release::model::Release {
+            config: composed.clone(),
+            ..Default::default()
+        };
+        let encoded = crate::release::codec::encode_release(&release)
+            .unwrap_or_else(|e| panic!("encode: {e}"));
+        let stored = crate::release::codec::decode_release(encoded.as_bytes())
+            .unwrap_or_else(|e| panic!("decode: {e}"));
+        assert_eq!(checksum(&stored.config), checksum(&composed));
+        // Different values still differ.
+        let mut other = composed;
+        other.insert("extra".to_owned(), json!(7.5));
+        assert_ne!(checksum(&stored.config), checksum(&other));
     }
 }
