@@ -313,6 +313,7 @@ async fn depends_on_waits_for_the_dependency_and_follows_its_status() {
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
     let took = requeue_started.elapsed();
+    eprintln!("B Ready {took:?} after its last check (its requeue would come after 30 s)");
     assert!(
         took < Duration::from_secs(25),
         "B installed {took:?} after its last check: woken by its requeue, not by A's status"
