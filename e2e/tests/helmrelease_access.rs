@@ -61,6 +61,7 @@ fn failed_with(reason: &'static str) -> impl Fn(&HelmRelease) -> bool {
 /// account rights over Secrets only (Helm's storage) gets one step further: the install is
 /// forbidden when Helm's ownership check reads the chart's ConfigMap, before anything is
 /// recorded; with no install retries that failure stalls the release, Ready still naming it.
+/// Rights over ConfigMaps as well and a spec change: the account installs the release.
 #[tokio::test]
 async fn impersonated_service_account_without_rights_is_forbidden_and_applies_nothing() {
     let setup = setup("hr-impersonate", &[]).await;
@@ -225,6 +226,38 @@ async fn impersonated_service_account_without_rights_is_forbidden_and_applies_no
         release_secrets(&setup.client, ns, "as-nobody")
             .await
             .is_empty()
+    );
+
+    // With rights over ConfigMaps too, a spec change lifts the stall and the account installs.
+    apply_yaml(
+        ns,
+        &format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: chart-objects\nrules:\n- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [get, list, watch, create, update, patch, delete]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: nobody-chart-objects\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: chart-objects\nsubjects:\n- kind: ServiceAccount\n  name: nobody\n  namespace: {ns}\n"
+        ),
+    );
+    apply_yaml(
+        ns,
+        &chart_release(
+            "as-nobody",
+            "tiny",
+            "1.0.0",
+            "  serviceAccountName: nobody\n  values:\n    message: granted\n",
+        ),
+    );
+    wait_for(
+        &releases,
+        "as-nobody",
+        "installed as the account",
+        TIMEOUT,
+        is_ready_at(1),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
+    assert_eq!(
+        config_map_message(&setup, "as-nobody-main")
+            .await
+            .as_deref(),
+        Some("granted")
     );
 }
 
