@@ -329,3 +329,34 @@ pub fn helm_values(namespace: &str, release: &str, revision: u64) -> Value {
     );
     serde_json::from_str(&text).expect("helm get values json")
 }
+
+/// Asks for a reconcile of `resource` (`hr/<name>` or `helmrepo/<name>`) in `namespace` by
+/// setting `reconcile.wheelhouse.dev/requestedAt` to `token`; the controller echoes the token in
+/// `status.lastHandledReconcileAt` once it handled the request.
+pub fn request_reconcile(namespace: &str, resource: &str, token: &str) {
+    ok(
+        run(
+            "kubectl",
+            &[
+                "annotate",
+                "-n",
+                namespace,
+                resource,
+                "--overwrite",
+                &format!("reconcile.wheelhouse.dev/requestedAt={token}"),
+            ],
+            None,
+        ),
+        "kubectl annotate",
+    );
+}
+
+/// The HelmRelease handled the reconcile request `token` (see [`request_reconcile`]).
+pub fn handled(token: &'static str) -> impl Fn(&HelmRelease) -> bool {
+    move |hr: &HelmRelease| {
+        hr.status
+            .as_ref()
+            .and_then(|s| s.last_handled_reconcile_at.as_deref())
+            == Some(token)
+    }
+}

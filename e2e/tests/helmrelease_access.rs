@@ -12,8 +12,8 @@ use kube::api::{Api, ListParams};
 use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse_e2e::release_fixture::{
-    ReleaseSetup, apply_yaml, chart_release, config_map_message, is_ready_at, ok, ready_status,
-    release_secrets, repository_yaml, run, tiny_chart,
+    ReleaseSetup, apply_yaml, chart_release, config_map_message, handled, is_ready_at, ok,
+    ready_status, release_secrets, repository_yaml, request_reconcile, run, tiny_chart,
 };
 use wheelhouse_e2e::{TestNamespace, wait_for};
 
@@ -151,21 +151,7 @@ async fn impersonated_service_account_without_rights_is_forbidden_and_applies_no
         ),
     );
     // RBAC does not wake the HelmRelease; a reconcile request does.
-    ok(
-        run(
-            "kubectl",
-            &[
-                "annotate",
-                "-n",
-                ns,
-                "hr/as-nobody",
-                "--overwrite",
-                "reconcile.wheelhouse.dev/requestedAt=with-storage-rights",
-            ],
-            None,
-        ),
-        "annotate",
-    );
+    request_reconcile(ns, "hr/as-nobody", "with-storage-rights");
     let hr = wait_for(
         &releases,
         "as-nobody",
@@ -205,13 +191,15 @@ async fn impersonated_service_account_without_rights_is_forbidden_and_applies_no
             .await
             .is_empty()
     );
-    // That install failure uses up the retries (0): Stalled, Ready still naming the cause.
+    // That install failure used up the retries (0): the next reconcile finds the release
+    // Stalled, Ready still naming the cause.
+    request_reconcile(ns, "hr/as-nobody", "after-the-failure");
     let hr = wait_for(
         &releases,
         "as-nobody",
         "stalled",
         TIMEOUT,
-        failed_with("RetriesExceeded"),
+        |hr: &HelmRelease| handled("after-the-failure")(hr) && failed_with("RetriesExceeded")(hr),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse_e2e::release_fixture::{
-    ReleaseSetup, apply_yaml, chart_release, config_map_message, helm_history, helm_values,
-    is_ready_at, not_ready_with, ok, ready_status, release_secrets, repository_yaml, run,
-    tiny_chart, write_chart,
+    ReleaseSetup, apply_yaml, chart_release, config_map_message, handled, helm_history,
+    helm_values, is_ready_at, not_ready_with, ok, ready_status, release_secrets, repository_yaml,
+    request_reconcile, run, tiny_chart, write_chart,
 };
 use wheelhouse_e2e::{POD_FAILURE_ANNOTATION, wait_for, wait_for_deletion};
 
@@ -263,32 +263,13 @@ async fn depends_on_waits_for_the_dependency_and_follows_its_status() {
     );
     // A reconcile of B now (handled = its requeue timer restarts): had B only its requeue,
     // it would look at A again 30 s from here.
-    ok(
-        run(
-            "kubectl",
-            &[
-                "annotate",
-                "-n",
-                ns,
-                "hr/b",
-                "--overwrite",
-                "reconcile.wheelhouse.dev/requestedAt=before-fix",
-            ],
-            None,
-        ),
-        "annotate",
-    );
+    request_reconcile(ns, "hr/b", "before-fix");
     wait_for(
         &releases,
         "b",
         "B re-checked",
         TIMEOUT,
-        |hr: &HelmRelease| {
-            hr.status
-                .as_ref()
-                .and_then(|s| s.last_handled_reconcile_at.as_deref())
-                == Some("before-fix")
-        },
+        handled("before-fix"),
     )
     .await
     .expect("handled");
@@ -368,12 +349,7 @@ async fn suspended_release_ignores_changes_until_resumed() {
         "tiny",
         "suspended reconcile handled",
         TIMEOUT,
-        |hr: &HelmRelease| {
-            hr.status
-                .as_ref()
-                .and_then(|s| s.last_handled_reconcile_at.as_deref())
-                == Some("while-suspended")
-        },
+        handled("while-suspended"),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
