@@ -320,7 +320,8 @@ async fn depends_on_waits_for_the_dependency_and_follows_its_status() {
 }
 
 /// Issue 7 check 6, suspend/resume: while `spec.suspend` is true a values change is not
-/// applied (the requested reconcile is acknowledged, nothing released); resuming applies it.
+/// applied (the requested reconcile is acknowledged, nothing released); resuming applies it;
+/// deleting it while suspended does not uninstall.
 #[tokio::test]
 async fn suspended_release_ignores_changes_until_resumed() {
     let setup = setup("hr-suspend", &[]).await;
@@ -377,6 +378,27 @@ async fn suspended_release_ignores_changes_until_resumed() {
         Some("v2")
     );
     assert_eq!(helm_values(ns, "tiny", 2), json!({"message": "v2"}));
+
+    // Deleting a suspended HelmRelease leaves its release alone (as Flux): objects and
+    // history stay for whoever takes over. (The deleted object carries suspend: true, so the
+    // controller sees it whatever it has seen before.)
+    patch_spec(&releases, "tiny", json!({"spec": {"suspend": true}})).await;
+    releases
+        .delete("tiny", &Default::default())
+        .await
+        .expect("delete");
+    wait_for_deletion(&releases, "tiny", TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
+    assert_eq!(
+        release_secrets(&setup.client, ns, "tiny").await,
+        ["sh.helm.release.v1.tiny.v1", "sh.helm.release.v1.tiny.v2"]
+    );
+    assert_eq!(
+        config_map_message(&setup, "tiny-main").await.as_deref(),
+        Some("v2")
+    );
+    assert_eq!(helm_history(ns, "tiny")[1].1, "deployed");
 }
 
 /// Issue 7 check 6: a hand-made `helm rollback <release> 1` (the real helm) is noticed through
