@@ -299,11 +299,11 @@ mod tests {
     fn checksum_is_the_same_after_a_release_record_round_trip() {
         let composed = compose(
             &[reference(ValuesKind::Secret, "s")],
-            Some(&json!({"message": "inline"})),
+            Some(&json!({"message": "inline", "count": 3, "ratio": 0.5, "unset": null})),
             |_, _| {
                 data(&[(
                     "values.yaml",
-                    "extra: 7\nnested: {list: [1, 2.5, -3], big: 1000000000000}\n",
+                    "extra: 7\nnested: {list: [1, 2.5, -3, 1e21, 0.1], big: 1000000000000}\nempty: {}\nnone: []\nnothing: ~\nflag: yes\ntext: \"<ü & \\u2028>\"\ndate: 2024-01-02\n",
                 )])
             },
         )
