@@ -322,6 +322,7 @@ impl TestNamespace {
 impl Drop for TestNamespace {
     fn drop(&mut self) {
         // Drop cannot await, and the test's runtime may be shutting down: kubectl is synchronous.
+        self.release_helmrelease_finalizers();
         let result = Command::new(&self.kubectl)
             .envs(&self.env)
             .args([
@@ -334,6 +335,44 @@ impl Drop for TestNamespace {
             .output();
         if let Err(error) = result {
             eprintln!("could not delete test namespace {}: {error}", self.name);
+        }
+    }
+}
+
+impl TestNamespace {
+    /// Removes the finalizers of the namespace's HelmReleases. Wheelhouse's finalizer stays
+    /// until an operator uninstalls the release; the test's operator is gone when the
+    /// namespace is dropped, so without this the namespace would stay `Terminating` for ever.
+    /// Best effort (no CRD, no HelmReleases: nothing to do).
+    fn release_helmrelease_finalizers(&self) {
+        let kubectl = |args: &[&str]| {
+            Command::new(&self.kubectl)
+                .envs(&self.env)
+                .args(args)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+        };
+        let Some(listed) = kubectl(&[
+            "get",
+            "helmreleases.helm.wheelhouse.dev",
+            "-n",
+            &self.name,
+            "-o",
+            "name",
+        ]) else {
+            return;
+        };
+        for object in String::from_utf8_lossy(&listed.stdout).lines() {
+            kubectl(&[
+                "patch",
+                "-n",
+                &self.name,
+                object,
+                "--type=merge",
+                "-p",
+                r#"{"metadata":{"finalizers":null}}"#,
+            ]);
         }
     }
 }

@@ -105,15 +105,17 @@ fn standard_charts(parent: &Path) -> Vec<PathBuf> {
     vec![shared_dir().join("conformance/charts/podinfo"), broken]
 }
 
-/// A test's HelmRelease environment; dropping it stops the operator, the chart server and
-/// deletes the namespace.
+/// A test's HelmRelease environment; dropping it stops the operator, then deletes the
+/// namespace (see [`TestNamespace`]'s drop) and stops the chart server.
 pub struct ReleaseSetup {
+    /// First, so it is dropped (killed) first: a running operator would put the finalizers
+    /// back that the namespace's drop removes.
+    pub operator: Operator,
     pub client: Client,
     pub namespace: TestNamespace,
     pub server: ChartServer,
     /// Holds `repo/` (what the server serves) and the chart sources.
     pub dir: ScratchDir,
-    pub operator: Operator,
 }
 
 impl ReleaseSetup {
