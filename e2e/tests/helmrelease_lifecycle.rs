@@ -77,7 +77,7 @@ async fn setup(test: &str, operator_args: &[&str]) -> ReleaseSetup {
     setup
 }
 
-/// Whether the Job `name` has the condition `type_` (`Complete` or `Failed`) set to True.
+/// Whether `job` has the condition `type_` (`Complete` or `Failed`) set to True.
 fn job_has(job: &Job, type_: &str) -> bool {
     job.status
         .as_ref()
@@ -195,7 +195,22 @@ async fn failing_pre_upgrade_hook_is_rolled_back_then_stalls_until_the_spec_chan
     let hook = jobs.get("hooked-pre-upgrade").await.expect("hook Job kept");
     assert!(job_has(&hook, "Failed"), "{:?}", hook.status);
 
-    // Stalled: nothing more happens until the spec changes; a change lifts the stall.
+    // Stalled: a requested reconcile changes nothing (no new revision, still Stalled)...
+    request_reconcile(ns, "hr/hooked", "while-stalled");
+    let hr = wait_for(
+        &releases,
+        "hooked",
+        "reconcile while stalled",
+        TIMEOUT,
+        handled("while-stalled"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", setup.operator.log_text()));
+    let status = hr.status.as_ref().expect("status");
+    assert!(condition::is_true(&status.conditions, condition::STALLED));
+    assert_eq!(status.history[0].revision, 5);
+    assert_eq!(helm_history(ns, "hooked").len(), 5);
+    // ...until the spec changes.
     patch_spec(
         &releases,
         "hooked",
