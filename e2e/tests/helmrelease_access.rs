@@ -12,8 +12,8 @@ use kube::api::{Api, ListParams};
 use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse_e2e::release_fixture::{
-    ReleaseSetup, apply_yaml, chart_release, config_map_message, handled, is_ready_at, ok,
-    ready_status, release_secrets, repository_yaml, request_reconcile, run, tiny_chart,
+    ReleaseSetup, ScratchDir, apply_yaml, chart_release, config_map_message, handled, is_ready_at,
+    ok, ready_status, release_secrets, repository_yaml, request_reconcile, run, tiny_chart,
 };
 use wheelhouse_e2e::{TestNamespace, wait_for};
 
@@ -22,11 +22,10 @@ const TIMEOUT: Duration = Duration::from_secs(90);
 /// A [`ReleaseSetup`] whose repository also holds `tiny`, with the HelmRepository `charts`
 /// applied.
 async fn setup(test: &str, operator_args: &[&str]) -> ReleaseSetup {
-    let charts =
-        std::env::temp_dir().join(format!("wheelhouse-charts-{test}-{}", std::process::id()));
-    let extra = [tiny_chart(&charts)];
+    // Removed when dropped, also when the set-up panics.
+    let charts = ScratchDir::create(&format!("charts-{test}"));
+    let extra = [tiny_chart(&charts.0)];
     let setup = ReleaseSetup::start(test, &extra, operator_args).await;
-    let _ = std::fs::remove_dir_all(&charts);
     apply_yaml(setup.ns(), &repository_yaml(&setup.server.url));
     setup
 }

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse_e2e::release_fixture::{
-    ReleaseSetup, apply_yaml, chart_release, config_map_message, helm_history, helm_values,
-    is_ready_at, ok, ready_status, release_secrets, repository_yaml, run, tiny_chart, write_chart,
+    ReleaseSetup, ScratchDir, apply_yaml, chart_release, config_map_message, helm_history,
+    helm_values, is_ready_at, ok, ready_status, release_secrets, repository_yaml, run, tiny_chart,
+    write_chart,
 };
 use wheelhouse_e2e::wait_for;
 
@@ -46,11 +47,10 @@ fn strict_chart(parent: &Path) -> PathBuf {
 /// A [`ReleaseSetup`] whose repository also holds `tiny` and `strict`, with the
 /// HelmRepository `charts` applied.
 async fn setup(test: &str) -> ReleaseSetup {
-    let charts =
-        std::env::temp_dir().join(format!("wheelhouse-charts-{test}-{}", std::process::id()));
-    let extra = [tiny_chart(&charts), strict_chart(&charts)];
+    // Removed when dropped, also when the set-up panics.
+    let charts = ScratchDir::create(&format!("charts-{test}"));
+    let extra = [tiny_chart(&charts.0), strict_chart(&charts.0)];
     let setup = ReleaseSetup::start(test, &extra, &[]).await;
-    let _ = std::fs::remove_dir_all(&charts);
     apply_yaml(setup.ns(), &repository_yaml(&setup.server.url));
     setup
 }

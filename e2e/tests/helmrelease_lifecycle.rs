@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse_e2e::release_fixture::{
-    ReleaseSetup, apply_yaml, chart_release, config_map_message, handled, helm_history,
+    ReleaseSetup, ScratchDir, apply_yaml, chart_release, config_map_message, handled, helm_history,
     helm_values, is_ready_at, not_ready_with, ok, ready_status, release_secrets, repository_yaml,
     request_reconcile, run, tiny_chart, write_chart,
 };
@@ -68,11 +68,10 @@ fn hooked_chart(parent: &Path) -> PathBuf {
 /// A [`ReleaseSetup`] whose repository also holds `hooked` and `tiny`, with the HelmRepository
 /// `charts` applied.
 async fn setup(test: &str, operator_args: &[&str]) -> ReleaseSetup {
-    let charts =
-        std::env::temp_dir().join(format!("wheelhouse-charts-{test}-{}", std::process::id()));
-    let extra = [hooked_chart(&charts), tiny_chart(&charts)];
+    // Removed when dropped, also when the set-up panics.
+    let charts = ScratchDir::create(&format!("charts-{test}"));
+    let extra = [hooked_chart(&charts.0), tiny_chart(&charts.0)];
     let setup = ReleaseSetup::start(test, &extra, operator_args).await;
-    let _ = std::fs::remove_dir_all(&charts);
     apply_yaml(setup.ns(), &repository_yaml(&setup.server.url));
     setup
 }
