@@ -6,11 +6,16 @@
 #   served by python3's http.server on loopback, with podinfo packaged by the real helm), runs
 #   `wheelhouse run` against the cluster, and prints: seconds until every HelmRelease is Ready,
 #   the operator's peak RSS and CPU seconds (from /proc), the API server requests made during
-#   the run (the API server's apiserver_request_total, all clients), and the operator's idle
-#   CPU over 30 s with every release Ready. Then it deletes everything it created.
-# Needs python3 (the chart repository server) and awk.
+#   the run (the operator's own, from its request log, and the API server's
+#   apiserver_request_total of all clients: the cluster's controllers, and other users of a shared
+#   cluster), and the operator's idle CPU over 30 s with every release Ready. Then it deletes
+#   everything it created (the HelmReleases first, so the operator uninstalls them).
+# Needs python3 (the chart repository server) and awk; builds the waiter
+#   e2e/src/bin/wheelhouse-scale-wait.rs. Run it on a cluster of its own for clean figures:
+#   WHEELHOUSE_E2E_STATE_DIR=/tmp/scale-cluster WHEELHOUSE_E2E_PORT_BASE=27440 e2e/bench/scale.sh N
 # Environment: WHEELHOUSE (binary; default: `cargo build --release` then target/release/wheelhouse),
-#   WHEELHOUSE_SHARED_DIR (default ../shared), CONCURRENT (default 4).
+#   WHEELHOUSE_SHARED_DIR (default ../shared), CONCURRENT (default 4), SCALE_TIMEOUT (seconds,
+#   default 600), LOG_LEVEL (the operator's), KEEP_LOG (copy the operator's log there).
 set -euo pipefail
 
 N=${1:?usage: scale.sh N}
@@ -23,6 +28,8 @@ if [ -z "${WHEELHOUSE:-}" ]; then
 	(cd "$ROOT" && cargo build --release --quiet --bin wheelhouse) || die "cargo build failed"
 	WHEELHOUSE=$ROOT/target/release/wheelhouse
 fi
+(cd "$ROOT" && cargo build --quiet -p wheelhouse-e2e --bin wheelhouse-scale-wait) || die "cargo build failed"
+WAITER=${CARGO_TARGET_DIR:-$ROOT/target}/debug/wheelhouse-scale-wait
 eval "$(bash "$ROOT/e2e/cluster.sh" up)"
 
 work=$(mktemp -d)
@@ -99,10 +106,11 @@ for n in $(seq 1 "$N"); do
 	YAML
 done
 
+# The operator logs each API request it makes (kube's client, at debug level): counted below.
 # Only the benchmark's namespaces: the cluster is shared with tests that run their own operators.
 watch_args=()
 for ns in "${namespaces[@]}"; do watch_args+=(--watch-namespace "$ns"); done
-"$WHEELHOUSE" --log-level "${LOG_LEVEL:-warn}" run --concurrent "$CONCURRENT" "${watch_args[@]}" \
+"$WHEELHOUSE" --log-level "${LOG_LEVEL:-warn,kube_client::client::builder=debug}" run --concurrent "$CONCURRENT" "${watch_args[@]}" \
 	--metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
 	--chart-cache-dir "$work/cache" >"$work/operator.log" 2>&1 &
 operator_pid=$!
@@ -112,17 +120,15 @@ cpu_seconds() { awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$ope
 before=$(requests)
 start=$(date +%s.%N)
 "$KUBECTL" apply -f "$manifest" >/dev/null
-# kubectl wait watches each HelmRelease (no polling, which would load the API server and this
-# 2-core machine with lists of N objects); a namespace whose releases are all Ready returns at
-# once. (A `kubectl get --watch` pipe is no good here: kubectl buffers its output.)
-deadline=$((SECONDS + ${SCALE_TIMEOUT:-600}))
-for ns in "${namespaces[@]}"; do
-	"$KUBECTL" wait --for=condition=Ready helmreleases --all -n "$ns" \
-		--timeout="$((deadline > SECONDS ? deadline - SECONDS : 1))s" >/dev/null ||
-		die "not every HelmRelease was Ready within ${SCALE_TIMEOUT:-600} s: $("$KUBECTL" get hr -A --no-headers | grep -c True) Ready; operator log: $(tail -5 "$work/operator.log")"
-done
+# One watch over the namespaces' HelmReleases, in Rust (e2e/src/bin/wheelhouse-scale-wait.rs):
+# `kubectl wait` costs a request per object and polling lists N objects each time, both of
+# which load the API server and this 2-core machine and delay the measured end.
+"$WAITER" "$N" "${SCALE_TIMEOUT:-600}" "${namespaces[@]}" ||
+	die "not every HelmRelease was Ready: $("$KUBECTL" get hr -A --no-headers | grep '^scale-' | grep -c True) Ready; operator log: $(tail -5 "$work/operator.log")"
 end=$(date +%s.%N)
 after=$(requests)
+own_requests=$(grep -c 'kube_client::client::builder: requesting' "$work/operator.log" || true)
+own_writes=$(grep 'kube_client::client::builder: requesting' "$work/operator.log" | grep -Ec 'http.method=(POST|PUT|PATCH|DELETE)' || true)
 cpu_busy=$(cpu_seconds)
 peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$operator_pid/status")
 sleep 30
@@ -133,5 +139,5 @@ printf 'scale: N=%d releases in 10 namespaces, --concurrent %d (load average %s)
 printf '  all Ready after        %s s\n' "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}')"
 printf '  operator CPU to Ready  %s s\n' "$cpu_busy"
 printf '  operator peak RSS      %s MiB (RSS %s MiB after 30 s idle)\n' "$(awk -v k="$peak_kib" 'BEGIN {printf "%.1f", k / 1024}')" "$(awk -v k="$rss_idle_kib" 'BEGIN {printf "%.1f", k / 1024}')"
-printf '  API requests (all)     %d\n' "$((after - before))"
+printf '  API requests           %d by the operator (%d writes); %d by all clients of the API server\n' "$own_requests" "$own_writes" "$((after - before))"
 printf '  idle CPU (30 s)        %s%% of a core\n' "$cpu_idle"

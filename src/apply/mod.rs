@@ -23,7 +23,7 @@ pub mod readiness;
 
 use std::time::Duration;
 
-pub use cluster::{Applier, CrdPolicy, Resource};
+pub use cluster::{Applier, CrdPolicy, Resource, SharedDiscovery};
 pub use object::{ManifestObject, ObjectKey};
 
 /// The field manager of every server-side apply Wheelhouse makes.

@@ -423,11 +423,14 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     };
     let max_history =
         usize::try_from(hr.spec.max_history.unwrap_or(DEFAULT_MAX_HISTORY)).unwrap_or(0);
-    let releaser = Releaser::new(client.clone(), &storage_namespace(&hr), max_history);
+    let releaser = Releaser::new(client.clone(), &storage_namespace(&hr), max_history)
+        .with_shared_discovery(ctx.discovery.clone());
     let name = release_name(&hr);
     writer.status.storage_namespace = Some(storage_namespace(&hr));
 
     let mut last_error: Option<ReleaseError> = None;
+    // The history just read when nothing was to be done: no second read below.
+    let mut in_sync: Option<Vec<Release>> = None;
     for _round in 0..MAX_ROUNDS {
         let history = match releaser.storage.history_with_writers(&name).await {
             Ok(history) => history,
@@ -453,7 +456,7 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
         let next = release_state::next_action(stored.as_ref(), &desired);
         info!(helmrelease = %hr.name_any(), namespace, release = %name, revision = stored.as_ref().map(|s| s.revision), next = ?next, "decided");
         if let NextAction::None = next {
-            update_history(&mut writer.status, &history, max_history);
+            in_sync = Some(history);
             break;
         }
         if let NextAction::Stalled(reason) = next {
@@ -650,7 +653,11 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     }
 
     // Summarise: history from storage, then Ready.
-    if let Ok(history) = releaser.storage.history(&name).await {
+    let history = match in_sync {
+        Some(history) => Some(history),
+        None => releaser.storage.history(&name).await.ok(),
+    };
+    if let Some(history) = history {
         update_history(&mut writer.status, &history, max_history);
         let status_label = history
             .iter()
@@ -1322,7 +1329,8 @@ async fn cleanup(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseE
     if namespace_gone {
         return Ok(Action::await_change());
     }
-    let releaser = Releaser::new(client, &storage_ns, 0);
+    let releaser =
+        Releaser::new(client, &storage_ns, 0).with_shared_discovery(ctx.discovery.clone());
     let timeout = spec_duration(hr.spec.timeout.as_deref(), DEFAULT_TIMEOUT, "timeout")
         .unwrap_or(action::DEFAULT_TIMEOUT);
     let uninstall = hr.spec.uninstall.clone().unwrap_or_default();
