@@ -206,10 +206,17 @@ pub async fn reconcile(hr: Arc<HelmRelease>, ctx: Arc<Context>) -> Result<Action
         }
     })
     .await
-    .map_err(|error| match error {
+    .or_else(|error| match error {
         kube::runtime::finalizer::Error::ApplyFailed(e)
-        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => ReleaseError::Finalizer(Box::new(other)),
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => Err(e),
+        // A second reconcile of a deletion, started from a cache that still showed the
+        // finalizer, finds the object gone: the first one finished the job.
+        kube::runtime::finalizer::Error::RemoveFinalizer(kube::Error::Api(status))
+            if status.code == 404 =>
+        {
+            Ok(Action::await_change())
+        }
+        other => Err(ReleaseError::Finalizer(Box::new(other))),
     });
     ctx.metrics.observe_reconcile(
         ControllerName::helmrelease,
