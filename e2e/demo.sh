@@ -57,6 +57,12 @@ is_ours() {
 
 running() { is_ours "$(state_get pids/operator)"; }
 
+# Whether a process the demo has just started is alive (and not a zombie). Its command line
+# may still be the demo's own until its fork has exec'ed, so is_ours would be premature.
+alive() {
+	[ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 # start NAME PROGRAM ARGS...: runs PROGRAM in the background, logging to logs/NAME.log; its
 # arguments must name $STATE (is_ours checks it).
 start() {
@@ -96,7 +102,7 @@ wait_until() {
 	local name=$1 limit=$2 deadline=$((SECONDS + $2))
 	shift 2
 	until "$@" >/dev/null 2>&1; do
-		if ! is_ours "$(state_get "pids/$name")"; then
+		if ! alive "$(state_get "pids/$name")"; then
 			tail -n 30 "$STATE/logs/$name.log" >&2 || true
 			die "$name exited during start-up (log: $STATE/logs/$name.log)"
 		fi

@@ -335,6 +335,30 @@ impl Drop for TestNamespace {
         if let Err(error) = result {
             eprintln!("could not delete test namespace {}: {error}", self.name);
         }
+        // HelmReleases keep Wheelhouse's finalizer when the test's operator stops before it
+        // uninstalled them (it usually stops right after this), which would leave the
+        // namespace Terminating on the shared cluster for good. A detached janitor gives the
+        // deletion 20 s, then removes the finalizers of what is left (the releases' objects go
+        // with the namespace anyway).
+        let janitor = Command::new("sh")
+            .envs(&self.env)
+            .args([
+                "-c",
+                r#"k=$0 ns=$1
+"$k" wait --for=delete "namespace/$ns" --timeout=20s >/dev/null 2>&1 && exit 0
+"$k" get helmreleases -n "$ns" -o name 2>/dev/null | while read -r hr; do
+  "$k" patch -n "$ns" "$hr" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+done"#,
+            ])
+            .arg(&self.kubectl)
+            .arg(&self.name)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if let Err(error) = janitor {
+            eprintln!("could not watch the deletion of {}: {error}", self.name);
+        }
     }
 }
 
