@@ -354,7 +354,9 @@ start_cluster() {
 		--bind-address=127.0.0.1 --secure-port="$CONTROLLER_MANAGER_PORT" \
 		--cert-dir="$pki/generated" --leader-elect=false --use-service-account-credentials=true \
 		--service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
-		--cluster-name=wheelhouse-e2e --profiling=false
+		--cluster-name=wheelhouse-e2e --profiling=false \
+		--kube-api-qps=400 --kube-api-burst=800 \
+		--concurrent-deployment-syncs=20 --concurrent-replicaset-syncs=20
 	start kube-scheduler --kubeconfig="$STATE_DIR/kube-scheduler.kubeconfig" \
 		--authentication-kubeconfig="$STATE_DIR/kube-scheduler.kubeconfig" \
 		--authorization-kubeconfig="$STATE_DIR/kube-scheduler.kubeconfig" \

@@ -33,8 +33,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start the operator: the HelmRepository controller (HelmRelease controller: see README's
-    /// status table), metrics and probe endpoints, optional leader election.
+    /// Start the operator: the HelmRepository and HelmRelease controllers, metrics and probe
+    /// endpoints, optional leader election.
     Run(Box<wheelhouse::cli::run::RunArgs>),
     /// Render a chart locally and print exactly what `helm template` prints.
     Template(Box<wheelhouse::cli::template::TemplateArgs>),

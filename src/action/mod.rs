@@ -25,7 +25,7 @@ use std::time::Duration;
 use kube::Client;
 use serde_json::{Map, Value};
 
-use crate::apply::{Applier, ApplyError, ObjectKey};
+use crate::apply::{Applier, ApplyError, ObjectKey, SharedDiscovery};
 use crate::chart::model::Chart;
 use crate::chart::render::RenderError;
 use crate::hooks::{HookError, HookRun};
@@ -59,6 +59,12 @@ impl Releaser {
                 .with_max_history(max_history),
             applier: Applier::new(client),
         }
+    }
+
+    /// Uses `shared` API discovery (see [`SharedDiscovery`]) instead of running its own.
+    pub fn with_shared_discovery(mut self, shared: SharedDiscovery) -> Releaser {
+        self.applier = self.applier.with_shared_discovery(shared);
+        self
     }
 }
 

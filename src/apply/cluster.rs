@@ -58,9 +58,18 @@ pub struct Resource {
 /// account); cheap to share behind an `Arc`.
 pub struct Applier {
     client: Client,
-    discovery: RwLock<Option<Arc<Discovery>>>,
+    discovery: SharedDiscovery,
     field_manager: String,
 }
+
+/// The result of API discovery, shared by appliers: the operator's reconciles reuse one
+/// discovery run (three requests, `/version` excluded, and the largest responses an action
+/// reads) instead of one per action. It is refreshed as a single applier's would be: when a
+/// kind is not found and after CRDs are written. Discovery lists what the API server serves,
+/// the same for every identity that may read it (Kubernetes' `system:discovery` role), so
+/// impersonating appliers may share it too.
+#[derive(Clone, Default)]
+pub struct SharedDiscovery(Arc<RwLock<Option<Arc<Discovery>>>>);
 
 /// Which rule decides readiness in [`Applier::wait_ready`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,24 +86,15 @@ impl Applier {
     pub fn new(client: Client) -> Applier {
         Applier {
             client,
-            discovery: RwLock::new(None),
+            discovery: SharedDiscovery::default(),
             field_manager: FIELD_MANAGER.to_owned(),
         }
     }
 
-    /// Starts with `discovery` instead of running discovery on first use (it still runs
-    /// again when a kind is not found in it): lets one discovery serve many appliers, as the
-    /// controller's periodic drift checks do.
-    pub fn with_discovery(self, discovery: Arc<Discovery>) -> Applier {
-        Applier {
-            discovery: RwLock::new(Some(discovery)),
-            ..self
-        }
-    }
-
-    /// The discovery this applier has run or been given, if any.
-    pub async fn cached_discovery(&self) -> Option<Arc<Discovery>> {
-        self.discovery.read().await.clone()
+    /// Uses (and refreshes) `shared` discovery instead of this applier's own.
+    pub fn with_shared_discovery(mut self, shared: SharedDiscovery) -> Applier {
+        self.discovery = shared;
+        self
     }
 
     /// Uses another field manager. `helm` (the manager the `helm` CLI uses) lets `helm
@@ -122,12 +122,12 @@ impl Applier {
                     source: Box::new(source),
                 })?,
         );
-        *self.discovery.write().await = Some(fresh.clone());
+        *self.discovery.0.write().await = Some(fresh.clone());
         Ok(fresh)
     }
 
     async fn discovery(&self) -> Result<Arc<Discovery>, ApplyError> {
-        if let Some(d) = self.discovery.read().await.as_ref() {
+        if let Some(d) = self.discovery.0.read().await.as_ref() {
             return Ok(d.clone());
         }
         self.refresh_discovery().await

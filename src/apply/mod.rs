@@ -26,7 +26,7 @@ pub mod readiness;
 
 use std::time::Duration;
 
-pub use cluster::{Applier, CrdPolicy, Resource};
+pub use cluster::{Applier, CrdPolicy, Resource, SharedDiscovery};
 pub use drift::{DriftChange, ObjectDrift};
 pub use object::{ManifestObject, ObjectKey};
 

@@ -207,10 +207,17 @@ pub async fn reconcile(hr: Arc<HelmRelease>, ctx: Arc<Context>) -> Result<Action
         }
     })
     .await
-    .map_err(|error| match error {
+    .or_else(|error| match error {
         kube::runtime::finalizer::Error::ApplyFailed(e)
-        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => ReleaseError::Finalizer(Box::new(other)),
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => Err(e),
+        // A second reconcile of a deletion, started from a cache that still showed the
+        // finalizer, finds the object gone: the first one finished the job.
+        kube::runtime::finalizer::Error::RemoveFinalizer(kube::Error::Api(status))
+            if status.code == 404 =>
+        {
+            Ok(Action::await_change())
+        }
+        other => Err(ReleaseError::Finalizer(Box::new(other))),
     });
     ctx.metrics.observe_reconcile(
         ControllerName::helmrelease,
@@ -433,7 +440,8 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     };
     let max_history =
         usize::try_from(hr.spec.max_history.unwrap_or(DEFAULT_MAX_HISTORY)).unwrap_or(0);
-    let releaser = Releaser::new(client.clone(), &storage_namespace(&hr), max_history);
+    let releaser = Releaser::new(client.clone(), &storage_namespace(&hr), max_history)
+        .with_shared_discovery(ctx.discovery.clone());
     let name = release_name(&hr);
     writer.status.storage_namespace = Some(storage_namespace(&hr));
 
@@ -445,15 +453,12 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     // in sync; what it found stays until corrected.
     let mut drift_checked = false;
     let mut drifted: Vec<ObjectDrift> = Vec::new();
-    // Drift checks resolve kinds with the operator-wide discovery; release actions keep
-    // their own, fresh for rendering `.Capabilities`.
-    let seeded = ctx.drift_discovery.lock().ok().and_then(|d| d.clone());
-    let drift_applier = match seeded {
-        Some(discovery) => Applier::new(client.clone()).with_discovery(discovery),
-        None => Applier::new(client.clone()),
-    };
+    // Drift checks resolve kinds with the operator-wide discovery, as release actions do.
+    let drift_applier = Applier::new(client.clone()).with_shared_discovery(ctx.discovery.clone());
 
     let mut last_error: Option<ReleaseError> = None;
+    // The history just read when nothing was to be done: no second read below.
+    let mut in_sync: Option<Vec<Release>> = None;
     for _round in 0..MAX_ROUNDS {
         let history = match releaser.storage.history_with_writers(&name).await {
             Ok(history) => history,
@@ -484,19 +489,13 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
             drift_checked = true;
             if let Some(latest) = history.iter().max_by_key(|r| r.revision) {
                 drifted = check_drift(&mut writer, &drift_applier, latest, mode).await;
-                if let (Some(discovery), Ok(mut shared)) = (
-                    drift_applier.cached_discovery().await,
-                    ctx.drift_discovery.lock(),
-                ) {
-                    *shared = Some(discovery);
-                }
             }
             desired.correct_drift = mode == DriftDetectionMode::Enabled && !drifted.is_empty();
             next = release_state::next_action(stored.as_ref(), &desired);
         }
         info!(helmrelease = %hr.name_any(), namespace, release = %name, revision = stored.as_ref().map(|s| s.revision), next = ?next, "decided");
         if let NextAction::None = next {
-            update_history(&mut writer.status, &history, max_history);
+            in_sync = Some(history);
             break;
         }
         if let NextAction::Stalled(reason) = next {
@@ -705,7 +704,11 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     }
 
     // Summarise: history from storage, then Ready.
-    if let Ok(history) = releaser.storage.history(&name).await {
+    let history = match in_sync {
+        Some(history) => Some(history),
+        None => releaser.storage.history(&name).await.ok(),
+    };
+    if let Some(history) = history {
         update_history(&mut writer.status, &history, max_history);
         let status_label = history
             .iter()
@@ -1539,7 +1542,8 @@ async fn cleanup(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseE
     if namespace_gone {
         return Ok(Action::await_change());
     }
-    let releaser = Releaser::new(client, &storage_ns, 0);
+    let releaser =
+        Releaser::new(client, &storage_ns, 0).with_shared_discovery(ctx.discovery.clone());
     let timeout = spec_duration(hr.spec.timeout.as_deref(), DEFAULT_TIMEOUT, "timeout")
         .unwrap_or(action::DEFAULT_TIMEOUT);
     let uninstall = hr.spec.uninstall.clone().unwrap_or_default();

@@ -38,6 +38,7 @@ use kube::{Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
 use crate::api::{HelmRelease, HelmRepository, RECONCILE_REQUESTED_AT_ANNOTATION};
+use crate::apply::SharedDiscovery;
 use crate::repo::ChartCache;
 use helm_repository::IndexStore;
 use leader::LeaderElection;
@@ -127,6 +128,8 @@ pub struct Context {
     pub release_failures: FailureCounter<ObjectRef<HelmRelease>>,
     /// The client configuration, to derive impersonating clients from.
     pub kube_config: kube::Config,
+    /// API discovery shared by every release action.
+    pub discovery: SharedDiscovery,
     /// The shared chart archive cache (`None` when the cache directory is unusable: charts
     /// are then downloaded every time).
     pub chart_cache: Option<ChartCache>,
@@ -134,9 +137,6 @@ pub struct Context {
     pub repositories: Store<HelmRepository>,
     /// Watch cache of HelmReleases (for `dependsOn`).
     pub releases: Store<HelmRelease>,
-    /// API discovery shared by drift checks, so a periodic check of an unchanged release
-    /// makes no discovery requests (refreshed when a kind is not found in it).
-    pub drift_discovery: std::sync::Mutex<Option<Arc<kube::discovery::Discovery>>>,
 }
 
 impl Context {
@@ -331,10 +331,10 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         repository_failures: FailureCounter::default(),
         release_failures: FailureCounter::default(),
         kube_config,
+        discovery: SharedDiscovery::default(),
         chart_cache,
         repositories: repositories.clone(),
         releases: releases.clone(),
-        drift_discovery: std::sync::Mutex::default(),
     });
 
     // Every HelmRepository change (status included: a new artifact) wakes its HelmReleases.
