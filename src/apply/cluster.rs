@@ -28,6 +28,10 @@ use super::plan;
 use super::readiness::{self, Readiness, Status};
 use super::{ApplyError, FIELD_MANAGER};
 
+/// How long [`Applier::install_crds`] waits for new CRDs' kinds to appear in discovery after
+/// they are Established (then the install goes on, and an unresolved kind fails it as before).
+const CRD_DISCOVERY_WAIT: Duration = Duration::from_secs(10);
+
 /// How CRDs from a chart's `crds/` directory are handled (Flux's `crds` policy; Helm's
 /// `--skip-crds` is [`CrdPolicy::Skip`] and its default is [`CrdPolicy::Create`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -499,7 +503,28 @@ impl Applier {
         if !written.is_empty() {
             self.wait_ready(&written, timeout, WaitRule::Kstatus)
                 .await?;
-            self.refresh_discovery().await?;
+            // The API server publishes an Established CRD's kinds in discovery a moment later:
+            // refresh until every served kind is there (bounded; discovery has no watch), so the
+            // chart's custom resources resolve and `.Capabilities.APIVersions` lists them.
+            let expected: Vec<kube::api::GroupVersionKind> = written
+                .iter()
+                .flat_map(|r| object::crd_served_kinds(&r.object))
+                .map(|(group, version, kind)| {
+                    kube::api::GroupVersionKind::gvk(&group, &version, &kind)
+                })
+                .collect();
+            let deadline = tokio::time::Instant::now() + CRD_DISCOVERY_WAIT.min(timeout);
+            loop {
+                let discovery = self.refresh_discovery().await?;
+                if expected
+                    .iter()
+                    .all(|gvk| discovery.resolve_gvk(gvk).is_some())
+                    || tokio::time::Instant::now() >= deadline
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
         Ok(written.into_iter().map(|r| r.key).collect())
     }

@@ -266,10 +266,66 @@ fn require_value(map: &BTreeMap<String, String>, key: &str, want: &str) -> Resul
     }
 }
 
+/// The kinds a CustomResourceDefinition makes the API server serve, as
+/// `(group, version, kind)`: `spec.group` and `spec.names.kind` with each version of
+/// `spec.versions` whose `served` is true. Empty for anything that is not a CRD manifest.
+pub fn crd_served_kinds(crd: &Map<String, Value>) -> Vec<(String, String, String)> {
+    let spec = crd.get("spec");
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    let (Some(group), Some(kind)) = (
+        text(spec.and_then(|s| s.get("group"))),
+        text(
+            spec.and_then(|s| s.get("names"))
+                .and_then(|n| n.get("kind")),
+        ),
+    ) else {
+        return Vec::new();
+    };
+    spec.and_then(|s| s.get("versions"))
+        .and_then(Value::as_array)
+        .map(|versions| {
+            versions
+                .iter()
+                .filter(|v| v.get("served").and_then(Value::as_bool) == Some(true))
+                .filter_map(|v| text(v.get("name")))
+                .map(|version| (group.clone(), version, kind.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 #[allow(clippy::expect_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crd_served_kinds_lists_served_versions_only() {
+        let crd = decode_document(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - {name: v1, served: true, storage: true}\n  - {name: v1beta1, served: false, storage: false}\n  - {name: v2alpha1, served: true, storage: false}\n",
+        )
+        .expect("decode")
+        .expect("object");
+        assert_eq!(
+            crd_served_kinds(&crd.object),
+            vec![
+                (
+                    "example.com".to_owned(),
+                    "v1".to_owned(),
+                    "Widget".to_owned()
+                ),
+                (
+                    "example.com".to_owned(),
+                    "v2alpha1".to_owned(),
+                    "Widget".to_owned()
+                ),
+            ]
+        );
+        let config_map = decode_document("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+            .expect("decode")
+            .expect("object");
+        assert!(crd_served_kinds(&config_map.object).is_empty());
+    }
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
