@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
@@ -28,6 +28,7 @@ use tracing::{info, warn};
 use super::helm_repository::error_chain;
 use super::metrics::{ActionLabels, ControllerName, DriftLabels, DriftResult, StatusLabels};
 use super::release_state::{self, Desired, NextAction, StallReason, StoredRelease};
+use super::secret_data::{read_config_map, read_secret};
 use super::values::{self, ValuesError};
 use super::{Context, FIELD_MANAGER, events, now};
 use crate::action::{
@@ -912,24 +913,20 @@ async fn keyrings(
     namespace: &str,
     name: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, ReleaseError> {
-    let secret = Api::<Secret>::namespaced(ctx.client.clone(), namespace)
-        .get_opt(name)
-        .await
-        .map_err(|source| ReleaseError::Read {
-            what: format!("reading Secret {name}"),
-            source,
-        })?
-        .ok_or_else(|| {
-            ReleaseError::Verification(format!(
-                "spec.chart.spec.verify: keyring Secret {name} not found"
-            ))
-        })?;
-    let entries: Vec<(String, Vec<u8>)> = secret
-        .data
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(key, value)| (key, value.0))
-        .collect();
+    let entries: Vec<(String, Vec<u8>)> =
+        read_secret(&Api::namespaced(ctx.client.clone(), namespace), name)
+            .await
+            .map_err(|source| ReleaseError::Read {
+                what: format!("reading Secret {name}"),
+                source,
+            })?
+            .ok_or_else(|| {
+                ReleaseError::Verification(format!(
+                    "spec.chart.spec.verify: keyring Secret {name} not found"
+                ))
+            })?
+            .into_iter()
+            .collect();
     if entries.is_empty() {
         return Err(ReleaseError::Verification(format!(
             "spec.chart.spec.verify: keyring Secret {name} has no entries"
@@ -949,21 +946,13 @@ async fn oci_options(
     let read = |name: String| {
         let secrets = secrets.clone();
         async move {
-            secrets
-                .get_opt(&name)
+            read_secret(&secrets, &name)
                 .await
                 .map_err(|source| ReleaseError::Read {
                     what: format!("reading Secret {name}"),
                     source,
                 })?
                 .ok_or_else(|| ReleaseError::SourceNotReady(format!("Secret {name} not found")))
-                .map(|s| {
-                    s.data
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(k, v)| (k, v.0))
-                        .collect::<BTreeMap<String, Vec<u8>>>()
-                })
         }
     };
     let mut options = OciOptions {
@@ -1009,43 +998,25 @@ async fn compose_values(
             continue;
         }
         let data = if is_secret {
-            Api::<Secret>::namespaced(ctx.client.clone(), &namespace)
-                .get_opt(&reference.name)
-                .await
-                .map_err(|source| ReleaseError::Read {
-                    what: format!("reading Secret {}", reference.name),
-                    source,
-                })?
-                .map(|s| {
-                    s.data
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(k, v)| (k, v.0))
-                        .collect()
-                })
+            read_secret(
+                &Api::namespaced(ctx.client.clone(), &namespace),
+                &reference.name,
+            )
+            .await
+            .map_err(|source| ReleaseError::Read {
+                what: format!("reading Secret {}", reference.name),
+                source,
+            })?
         } else {
-            Api::<ConfigMap>::namespaced(ctx.client.clone(), &namespace)
-                .get_opt(&reference.name)
-                .await
-                .map_err(|source| ReleaseError::Read {
-                    what: format!("reading ConfigMap {}", reference.name),
-                    source,
-                })?
-                .map(|c| {
-                    let mut data: BTreeMap<String, Vec<u8>> = c
-                        .data
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(k, v)| (k, v.into_bytes()))
-                        .collect();
-                    data.extend(
-                        c.binary_data
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(k, v)| (k, v.0)),
-                    );
-                    data
-                })
+            read_config_map(
+                &Api::namespaced(ctx.client.clone(), &namespace),
+                &reference.name,
+            )
+            .await
+            .map_err(|source| ReleaseError::Read {
+                what: format!("reading ConfigMap {}", reference.name),
+                source,
+            })?
         };
         sources.insert((is_secret, reference.name.clone()), data);
     }

@@ -23,6 +23,7 @@ use tracing::{info, warn};
 
 use super::events;
 use super::metrics::ControllerName;
+use super::secret_data::{DataEntries, read_secret};
 use super::{Context, FIELD_MANAGER, now};
 use crate::api::condition::{self, ConditionUpdate};
 use crate::api::helm_repository::{
@@ -447,12 +448,8 @@ async fn repository_options(
     Ok(options)
 }
 
-async fn secret_data(
-    secrets: &Api<Secret>,
-    name: &str,
-) -> Result<std::collections::BTreeMap<String, Vec<u8>>, RepositoryError> {
-    let secret = secrets
-        .get_opt(name)
+async fn secret_data(secrets: &Api<Secret>, name: &str) -> Result<DataEntries, RepositoryError> {
+    read_secret(secrets, name)
         .await
         .map_err(|source| RepositoryError::SecretRead {
             name: name.to_owned(),
@@ -460,20 +457,10 @@ async fn secret_data(
         })?
         .ok_or_else(|| RepositoryError::Secret {
             message: format!("Secret {name} not found"),
-        })?;
-    Ok(secret
-        .data
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(key, value)| (key, value.0))
-        .collect())
+        })
 }
 
-fn text_key(
-    data: &std::collections::BTreeMap<String, Vec<u8>>,
-    secret: &str,
-    key: &str,
-) -> Result<String, RepositoryError> {
+fn text_key(data: &DataEntries, secret: &str, key: &str) -> Result<String, RepositoryError> {
     let bytes = data.get(key).ok_or_else(|| RepositoryError::Secret {
         message: format!("Secret {secret} has no key {key:?}"),
     })?;

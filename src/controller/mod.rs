@@ -17,6 +17,7 @@ pub mod helm_repository;
 pub mod leader;
 pub mod metrics;
 pub mod release_state;
+pub mod secret_data;
 pub mod server;
 pub mod values;
 
