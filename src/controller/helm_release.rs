@@ -457,6 +457,7 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
     // Drift checks resolve kinds with the operator-wide discovery, as release actions do.
     let drift_applier = Applier::new(client.clone()).with_shared_discovery(ctx.discovery.clone());
 
+    let release_key = ObjectRef::from_obj(hr.as_ref());
     let mut last_error: Option<ReleaseError> = None;
     // The history just read when nothing was to be done: no second read below.
     let mut in_sync: Option<Vec<Release>> = None;
@@ -482,6 +483,7 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
             &values_checksum,
             stored.as_ref(),
         );
+        desired.released_as = released_as(ctx, &release_key, &desired);
         desired.correct_drift = mode == DriftDetectionMode::Enabled && !drifted.is_empty();
         let mut next = release_state::next_action(stored.as_ref(), &desired);
         if next == NextAction::None && mode != DriftDetectionMode::Disabled && !drift_checked {
@@ -603,6 +605,17 @@ async fn apply(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseErr
             Ok(outcome) => {
                 record_outcome(&mut writer, &outcome, next).await;
                 if matches!(next, NextAction::Install | NextAction::Upgrade(_)) {
+                    if let Ok(mut released) = ctx.released_from.lock() {
+                        released.insert(
+                            release_key.clone(),
+                            ReleasedFrom {
+                                revision: outcome.revision,
+                                chart_name: chart.chart.metadata.name.clone(),
+                                chart_version: chart.version.clone(),
+                                config_digest: values_checksum.clone(),
+                            },
+                        );
+                    }
                     writer.status.last_attempted_revision = Some(chart.version.clone());
                     writer.status.last_attempted_values_checksum = Some(values_checksum.clone());
                     writer.status.last_attempted_release_action = Some(kind.to_owned());
@@ -1077,6 +1090,31 @@ fn stored_release(history: &[Release], written_by_other: bool) -> Option<StoredR
     })
 }
 
+/// A revision this process installed or upgraded, and the desired state (chart and values
+/// digest) it was made from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleasedFrom {
+    /// The revision written.
+    pub revision: u32,
+    /// Chart name, chart version and values digest of the desired state.
+    pub chart_name: String,
+    pub chart_version: String,
+    pub config_digest: String,
+}
+
+/// The revision made from exactly `desired`'s chart and values, if this process made one.
+fn released_as(ctx: &Context, key: &ObjectRef<HelmRelease>, desired: &Desired) -> Option<u32> {
+    let released = ctx.released_from.lock().ok()?;
+    released
+        .get(key)
+        .filter(|r| {
+            r.chart_name == desired.chart_name
+                && r.chart_version == desired.chart_version
+                && r.config_digest == desired.config_digest
+        })
+        .map(|r| r.revision)
+}
+
 fn desired_state(
     hr: &HelmRelease,
     status: &HelmReleaseStatus,
@@ -1119,6 +1157,7 @@ fn desired_state(
         // Known only after the drift check, which runs once the rest of the decision finds
         // the release in sync; the reconcile loop fills it in.
         correct_drift: false,
+        released_as: None,
     }
 }
 
@@ -1492,6 +1531,9 @@ fn update_history(status: &mut HelmReleaseStatus, history: &[Release], max_histo
 }
 
 async fn cleanup(hr: Arc<HelmRelease>, ctx: &Context) -> Result<Action, ReleaseError> {
+    if let Ok(mut released) = ctx.released_from.lock() {
+        released.remove(&ObjectRef::from_obj(hr.as_ref()));
+    }
     if hr.spec.suspend == Some(true) {
         info!(helmrelease = %hr.name_any(), "suspended: deleting without uninstalling");
         return Ok(Action::await_change());

@@ -127,6 +127,11 @@ pub struct Context {
     pub repository_failures: FailureCounter<ObjectRef<HelmRepository>>,
     /// Backoff state of HelmReleases.
     pub release_failures: FailureCounter<ObjectRef<HelmRelease>>,
+    /// Per HelmRelease, the revision this process last installed or upgraded and the desired
+    /// state it was made from (see [`release_state::Desired::released_as`]).
+    pub released_from: std::sync::Mutex<
+        std::collections::HashMap<ObjectRef<HelmRelease>, helm_release::ReleasedFrom>,
+    >,
     /// The client configuration, to derive impersonating clients from.
     pub kube_config: kube::Config,
     /// API discovery shared by every release action.
@@ -331,6 +336,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         options: config,
         repository_failures: FailureCounter::default(),
         release_failures: FailureCounter::default(),
+        released_from: std::sync::Mutex::default(),
         kube_config,
         discovery: SharedDiscovery::default(),
         chart_cache,

@@ -56,6 +56,12 @@ pub struct Desired {
     pub tested: bool,
     /// Whether drift was detected and `driftDetection.mode` is `enabled`.
     pub correct_drift: bool,
+    /// The revision this process last installed or upgraded from exactly this desired state
+    /// (chart and values), when it did. Such a revision is in sync even if its stored values
+    /// read back with another digest: a value whose representation does not survive Helm's
+    /// record (an integer stored as a float, say) must not upgrade again and again, each
+    /// upgrade's own release Secret waking the next reconcile.
+    pub released_as: Option<u32>,
 }
 
 /// The one next step.
@@ -179,7 +185,9 @@ pub fn next_action(stored: Option<&StoredRelease>, desired: &Desired) -> NextAct
                 || stored.chart_version != desired.chart_version
             {
                 Some(UpgradeReason::ChartChanged)
-            } else if stored.config_digest != desired.config_digest {
+            } else if stored.config_digest != desired.config_digest
+                && desired.released_as != Some(stored.revision)
+            {
                 Some(UpgradeReason::ValuesChanged)
             } else {
                 None
@@ -364,6 +372,39 @@ mod tests {
                     ..desired()
                 },
                 A::None,
+            ),
+            (
+                "values read back with another digest from the revision released from them",
+                Some(stored("deployed")),
+                Desired {
+                    config_digest: "sha256:as-sent".to_owned(),
+                    released_as: Some(2),
+                    ..desired()
+                },
+                A::None,
+            ),
+            (
+                "values changed since the revision released from them (rolled back since)",
+                Some(stored("deployed")),
+                Desired {
+                    config_digest: "sha256:as-sent".to_owned(),
+                    released_as: Some(1),
+                    ..desired()
+                },
+                A::Upgrade(UpgradeReason::ValuesChanged),
+            ),
+            (
+                "released from this state, but changed by hand since",
+                Some(StoredRelease {
+                    written_by_other: true,
+                    ..stored("deployed")
+                }),
+                Desired {
+                    config_digest: "sha256:as-sent".to_owned(),
+                    released_as: Some(2),
+                    ..desired()
+                },
+                A::Upgrade(UpgradeReason::ChangedOutside),
             ),
             (
                 "drift to correct",
