@@ -17,7 +17,7 @@ use wheelhouse::api::{HelmRelease, HelmRepository};
 use wheelhouse_e2e::chart_server::{Behaviour, path_traversal_archive};
 use wheelhouse_e2e::release_fixture::{
     ReleaseSetup, ScratchDir, apply_yaml, chart_release, is_ready_at, ok, podinfo_release,
-    ready_status, repository_yaml, run,
+    ready_status, repository_yaml, request_reconcile, run,
 };
 use wheelhouse_e2e::wait_for;
 
@@ -186,21 +186,7 @@ async fn broken_chart_archives_fail_the_release_and_stay_out_of_the_cache() {
 
     // The server behaves again: podinfo is fetched whole, cached under its digest, released.
     setup.server.set_behaviour(&podinfo_path, None);
-    ok(
-        run(
-            "kubectl",
-            &[
-                "annotate",
-                "-n",
-                &ns,
-                "hr/truncated",
-                "--overwrite",
-                "reconcile.wheelhouse.dev/requestedAt=whole",
-            ],
-            None,
-        ),
-        "kubectl annotate",
-    );
+    request_reconcile(&ns, "hr/truncated", "whole");
     wait_for(&releases, "truncated", "released", TIMEOUT, is_ready_at(1))
         .await
         .unwrap_or_else(with_log);

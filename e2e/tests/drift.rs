@@ -14,7 +14,7 @@ use wheelhouse::api::HelmRelease;
 use wheelhouse::api::condition::{self, find_condition};
 use wheelhouse_e2e::release_fixture::{
     ReleaseSetup, apply_yaml, is_ready_at, ok, podinfo_release, release_secrets, repository_yaml,
-    run,
+    request_reconcile, run,
 };
 use wheelhouse_e2e::wait_for;
 
@@ -40,24 +40,6 @@ fn drift_reported(
                 && requested.is_none_or(|r| s.last_handled_reconcile_at.as_deref() == Some(r))
         }) && drifted(hr).is_some_and(|(s, r, _)| s == status && r == reason)
     }
-}
-
-fn request_reconcile(ns: &str, value: &str) {
-    ok(
-        run(
-            "kubectl",
-            &[
-                "annotate",
-                "-n",
-                ns,
-                "hr/podinfo",
-                "--overwrite",
-                &format!("reconcile.wheelhouse.dev/requestedAt={value}"),
-            ],
-            None,
-        ),
-        "annotate",
-    );
 }
 
 /// The Event reasons recorded for the HelmRelease `podinfo`.
@@ -165,7 +147,7 @@ async fn drift_is_reported_in_warn_mode_and_corrected_in_enabled_mode_without_a_
     );
 
     // warn: reported, not touched.
-    request_reconcile(ns, "warn");
+    request_reconcile(ns, "hr/podinfo", "warn");
     let hr = wait_for(
         &releases,
         "podinfo",
@@ -293,7 +275,7 @@ async fn drift_is_reported_in_warn_mode_and_corrected_in_enabled_mode_without_a_
     assert!(event_reasons(ns).iter().any(|r| r == "DriftCorrected"));
 
     // The next check finds the corrected objects in sync.
-    request_reconcile(ns, "after");
+    request_reconcile(ns, "hr/podinfo", "after");
     wait_for(
         &releases,
         "podinfo",

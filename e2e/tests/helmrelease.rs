@@ -16,7 +16,7 @@ use wheelhouse::api::{HelmRelease, HelmRepository};
 use wheelhouse_e2e::chart_server::Behaviour;
 use wheelhouse_e2e::release_fixture::{
     ReleaseSetup, apply_yaml, is_ready_at, not_ready_with, ok, podinfo_release, ready_status,
-    release_secrets, repository_yaml, run,
+    release_secrets, repository_yaml, request_reconcile, run,
 };
 use wheelhouse_e2e::{POD_FAILURE_ANNOTATION, wait_for, wait_for_deletion};
 
@@ -158,21 +158,7 @@ async fn helmrelease_installs_upgrades_on_values_changes_and_uninstalls_on_delet
     );
 
     // A forced reconcile with nothing changed makes no new revision.
-    ok(
-        run(
-            "kubectl",
-            &[
-                "annotate",
-                "-n",
-                ns,
-                "hr/podinfo",
-                "--overwrite",
-                "reconcile.wheelhouse.dev/requestedAt=second",
-            ],
-            None,
-        ),
-        "annotate",
-    );
+    request_reconcile(ns, "hr/podinfo", "second");
     wait_for(
         &releases,
         "podinfo",
@@ -399,21 +385,7 @@ async fn bad_input_is_reported_in_conditions() {
     setup
         .server
         .set_behaviour("/index.yaml", Some(Behaviour::Status(500)));
-    ok(
-        run(
-            "kubectl",
-            &[
-                "annotate",
-                "-n",
-                ns,
-                "helmrepo/charts",
-                "--overwrite",
-                "reconcile.wheelhouse.dev/requestedAt=500",
-            ],
-            None,
-        ),
-        "annotate",
-    );
+    request_reconcile(ns, "helmrepo/charts", "500");
     let repository = wait_for(
         &repositories,
         "charts",
