@@ -140,6 +140,27 @@ pub(super) fn new_record(
     })
 }
 
+/// Writes the chart's `crds/` by `policy` (Helm's install and upgrade both do this before
+/// anything else is applied), recording the CRDs written and the time taken in `outcome`.
+/// The caller renders again when CRDs were written (see [`rerendered`]).
+pub(super) async fn install_chart_crds(
+    applier: &Applier,
+    rendered: &RenderedChart,
+    policy: CrdPolicy,
+    timeout: Duration,
+    outcome: &mut Outcome,
+) -> Result<(), ApplyError> {
+    let started = Instant::now();
+    let documents: Vec<String> = rendered
+        .crds
+        .iter()
+        .map(|c| c.content().into_owned())
+        .collect();
+    outcome.crds = applier.install_crds(&documents, policy, timeout).await?;
+    outcome.timings.crds = started.elapsed();
+    Ok(())
+}
+
 /// Takes the manifest, hooks and notes of a render made after CRDs were installed (Helm
 /// renders after installing CRDs, so `.Capabilities.APIVersions` lists their groups), and
 /// checks the size again.
@@ -304,17 +325,15 @@ pub async fn install(
     );
     check_size(&release)?;
 
-    let crd_start = Instant::now();
-    let crd_documents: Vec<String> = rendered
-        .crds
-        .iter()
-        .map(|c| c.content().into_owned())
-        .collect();
-    outcome.crds = applier
-        .install_crds(&crd_documents, options.crds, options.timeout)
-        .await
-        .map_err(unavailable)?;
-    outcome.timings.crds = crd_start.elapsed();
+    install_chart_crds(
+        applier,
+        &rendered,
+        options.crds,
+        options.timeout,
+        &mut outcome,
+    )
+    .await
+    .map_err(unavailable)?;
     if !outcome.crds.is_empty() {
         let rendered = render_for(applier, input, name, namespace, 1, false).await?;
         rerendered(&mut release, &rendered)?;

@@ -14,8 +14,8 @@ use crate::release::status::ReleaseAction;
 use crate::release::{ReleaseStatus, history};
 
 use super::install::{
-    apply_and_wait, check_size, fail, new_record, previous_resources, render_for, rerendered,
-    resources_of, run_event,
+    apply_and_wait, check_size, fail, install_chart_crds, new_record, previous_resources,
+    render_for, rerendered, resources_of, run_event,
 };
 use super::{
     ActionError, ActionKind, ChartInput, DEFAULT_TIMEOUT, Outcome, Releaser, StepError, now, unlock,
@@ -177,17 +177,15 @@ pub async fn upgrade(
     );
     check_size(&release)?;
 
-    let crd_start = Instant::now();
-    let crd_documents: Vec<String> = rendered
-        .crds
-        .iter()
-        .map(|c| c.content().into_owned())
-        .collect();
-    outcome.crds = applier
-        .install_crds(&crd_documents, options.crds, options.timeout)
-        .await
-        .map_err(unavailable)?;
-    outcome.timings.crds = crd_start.elapsed();
+    install_chart_crds(
+        applier,
+        &rendered,
+        options.crds,
+        options.timeout,
+        &mut outcome,
+    )
+    .await
+    .map_err(unavailable)?;
     if !outcome.crds.is_empty() {
         let rendered = render_for(applier, values_input, name, &namespace, revision, true).await?;
         rerendered(&mut release, &rendered)?;

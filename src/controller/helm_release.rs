@@ -1123,6 +1123,11 @@ fn desired_state(
     stored: Option<&StoredRelease>,
 ) -> Desired {
     let latest_snapshot = status.history.first();
+    let upgrade_remediation = hr
+        .spec
+        .upgrade
+        .as_ref()
+        .and_then(|u| u.remediation.as_ref());
     Desired {
         chart_name: chart.chart.metadata.name.clone(),
         chart_version: chart.version.clone(),
@@ -1136,19 +1141,8 @@ fn desired_state(
             .and_then(|i| i.remediation.as_ref())
             .and_then(|r| r.retries)
             .unwrap_or(0),
-        upgrade_retries: hr
-            .spec
-            .upgrade
-            .as_ref()
-            .and_then(|u| u.remediation.as_ref())
-            .and_then(|r| r.retries)
-            .unwrap_or(0),
-        remediate_by_uninstall: hr
-            .spec
-            .upgrade
-            .as_ref()
-            .and_then(|u| u.remediation.as_ref())
-            .and_then(|r| r.strategy)
+        upgrade_retries: upgrade_remediation.and_then(|r| r.retries).unwrap_or(0),
+        remediate_by_uninstall: upgrade_remediation.and_then(|r| r.strategy)
             == Some(RemediationStrategy::Uninstall),
         test_enabled: hr.spec.test.as_ref().and_then(|t| t.enable) == Some(true),
         tested: latest_snapshot.is_some_and(|s| {
