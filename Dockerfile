@@ -5,6 +5,7 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 COPY e2e/Cargo.toml e2e/Cargo.toml
 COPY benches benches
 COPY src src

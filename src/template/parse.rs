@@ -2,6 +2,7 @@
 //! the same tree shape, node positions (used in execution error locations), node printing
 //! (used in error contexts) and parse error texts (`template: NAME:LINE: MESSAGE`).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -24,8 +25,9 @@ pub(crate) struct Tree {
     pub name: Str,
     /// Name of the top-level template being parsed (Go's `ParseName`): used in locations.
     pub parse_name: Str,
-    /// Full text of the parsed source, for line/column computation.
-    pub text: Arc<str>,
+    /// Full text of the parsed source (valid UTF-8), for line/column computation; text nodes
+    /// are ranges of it.
+    pub text: Arc<[u8]>,
     /// Body.
     pub root: ListNode,
 }
@@ -35,12 +37,64 @@ impl Tree {
     pub fn location(&self, pos: usize) -> String {
         let pos = pos.min(self.text.len());
         let text = &self.text[..pos];
-        let byte_num = match text.rfind('\n') {
+        let byte_num = match text.iter().rposition(|&b| b == b'\n') {
             None => pos,
             Some(i) => pos - (i + 1),
         };
-        let line_num = 1 + text.matches('\n').count();
+        let line_num = 1 + count_newlines(text);
         format!("{}:{}:{}", self.parse_name, line_num, byte_num)
+    }
+}
+
+/// Number of `\n` bytes in `text` (a byte count the compiler vectorises).
+pub(crate) fn count_newlines(text: &[u8]) -> usize {
+    text.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// The text of a text node: a byte range of its tree's source, so that parsing copies no
+/// template text (the source is shared by every node and tree parsed from it).
+#[derive(Clone)]
+pub(crate) struct TextSpan {
+    source: Arc<[u8]>,
+    start: u32,
+    end: u32,
+}
+
+impl TextSpan {
+    /// The text's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.source[self.start as usize..self.end as usize]
+    }
+
+    /// The text (spans begin and end at character boundaries of a UTF-8 source).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for TextSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Shares the identifiers, field names and literals of parsed templates: a chart names
+/// `Values`, `Release` or `include` thousands of times, and each name is then one allocation
+/// referenced by every node that uses it.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    strings: HashSet<Str>,
+}
+
+impl Interner {
+    /// The shared copy of `s`.
+    pub fn intern(&mut self, s: &str) -> Str {
+        if let Some(shared) = self.strings.get(s) {
+            return shared.clone();
+        }
+        let shared = Str::from(s);
+        self.strings.insert(shared.clone());
+        shared
     }
 }
 
@@ -53,7 +107,7 @@ pub(crate) struct ListNode {
 /// A statement-level node.
 #[derive(Debug)]
 pub(crate) enum Node {
-    Text { text: Str },
+    Text { text: TextSpan },
     Comment,
     // Boxed so that the common text node stays small (trees are kept for the set's life).
     Action(Box<ActionNode>),
@@ -301,7 +355,7 @@ impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
             match self {
-                Node::Text { text } => f.write_str(text),
+                Node::Text { text } => f.write_str(text.as_str()),
                 // Comments are not kept (Go drops them unless ParseComments is set).
                 Node::Comment => Ok(()),
                 Node::Action(a) => write!(f, "{{{{{}}}}}", a.pipe),
@@ -372,7 +426,7 @@ impl Drop for PipeNode {
 /// Go's `parse.IsEmptyTree`: only whitespace text and comments.
 pub(crate) fn is_empty_tree(list: &ListNode) -> bool {
     list.nodes.iter().all(|n| match n {
-        Node::Text { text } => text.trim().is_empty(),
+        Node::Text { text } => text.as_str().trim().is_empty(),
         Node::Comment => true,
         _ => false,
     })
@@ -401,27 +455,45 @@ struct ParseAbort(String);
 type PResult<T> = Result<T, ParseAbort>;
 
 /// Parses one template source into trees (the main one first, then definitions in source
-/// order). `has_function` answers whether a function name is defined (Go checks this at
-/// parse time).
+/// order). `source` is shared, not copied, by the trees; bytes that are not UTF-8 are first
+/// replaced by U+FFFD (a copy). `has_function` answers whether a function name is defined
+/// (Go checks this at parse time); `interner` shares names and literals across parses.
+///
+/// Errors: [`TemplateError::Parse`] with Go's message; a source over 4 GiB is refused.
 pub(crate) fn parse(
     name: &str,
-    text: &str,
+    source: Arc<[u8]>,
     has_function: &dyn Fn(&str) -> bool,
+    interner: &mut Interner,
 ) -> Result<Vec<Tree>, TemplateError> {
-    let text_arc: Arc<str> = Arc::from(text);
+    let source: Arc<[u8]> = match std::str::from_utf8(&source) {
+        Ok(_) => source,
+        Err(_) => Arc::from(String::from_utf8_lossy(&source).as_bytes()),
+    };
+    if u32::try_from(source.len()).is_err() {
+        return Err(TemplateError::Parse {
+            template: name.to_string(),
+            message: format!(
+                "template: {name}: source of {} bytes is too large",
+                source.len()
+            ),
+        });
+    }
+    let text = std::str::from_utf8(&source).unwrap_or_default();
     let mut p = Parser {
         parse_name: Str::from(name),
         lex: Lexer::new(text),
         token: [eof_item(), eof_item(), eof_item()],
         peek_count: 0,
-        vars: vec![Str::from("$")],
+        vars: vec![interner.intern("$")],
         action_line: 0,
         range_depth: 0,
         stack_depth: 0,
         control_depth: 0,
         has_function,
         trees: Vec::new(),
-        text: text_arc.clone(),
+        text: source.clone(),
+        interner,
     };
     p.lex.break_ok = !has_function("break");
     p.lex.continue_ok = !has_function("continue");
@@ -463,7 +535,7 @@ pub(crate) fn parse(
     let main = Tree {
         name: main_name,
         parse_name: Str::from(name),
-        text: text_arc,
+        text: p.text.clone(),
         root,
     };
     let mut trees = vec![main];
@@ -492,7 +564,8 @@ struct Parser<'a> {
     control_depth: usize,
     has_function: &'a dyn Fn(&str) -> bool,
     trees: Vec<Tree>,
-    text: Arc<str>,
+    text: Arc<[u8]>,
+    interner: &'a mut Interner,
 }
 
 impl<'a> Parser<'a> {
@@ -606,7 +679,7 @@ impl<'a> Parser<'a> {
 
     fn parse_definition(&mut self) -> PResult<()> {
         let context = "define clause";
-        let saved_vars = std::mem::replace(&mut self.vars, vec![Str::from("$")]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec![self.interner.intern("$")]);
         let name_tok = self.expect_one_of(ItemType::String, ItemType::RawString, context)?;
         let name = match unquote(&name_tok.val) {
             Ok(s) => s,
@@ -665,7 +738,12 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         match token.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
-                text: Str::from(&*token.val),
+                // Text items borrow the source from their position (see the lexer).
+                text: TextSpan {
+                    source: self.text.clone(),
+                    start: token.pos as u32,
+                    end: (token.pos + token.val.len()) as u32,
+                },
             })),
             ItemType::LeftDelim => {
                 self.action_line = token.line;
@@ -748,16 +826,18 @@ impl<'a> Parser<'a> {
                 self.next_non_space();
                 pipe.decl.push(VariableNode {
                     pos: v.pos,
-                    ident: split_ident(&v.val),
+                    ident: self.split_ident(&v.val),
                 });
-                self.vars.push(Str::from(&*v.val));
+                let var = self.interner.intern(&v.val);
+                self.vars.push(var);
             } else if next.typ == ItemType::Char && next.val == "," {
                 self.next_non_space();
                 pipe.decl.push(VariableNode {
                     pos: v.pos,
-                    ident: split_ident(&v.val),
+                    ident: self.split_ident(&v.val),
                 });
-                self.vars.push(Str::from(&*v.val));
+                let var = self.interner.intern(&v.val);
+                self.vars.push(var);
                 if context == "range" && pipe.decl.len() < 2 {
                     match self.peek_non_space().typ {
                         ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
@@ -918,7 +998,7 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         let name = self.parse_template_name(&token, context)?;
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
-        let saved_vars = std::mem::replace(&mut self.vars, vec![Str::from("$")]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec![self.interner.intern("$")]);
         let saved_range = std::mem::replace(&mut self.range_depth, 0);
         let saved_action_line = std::mem::replace(&mut self.action_line, 0);
         let r = self.item_list();
@@ -953,14 +1033,20 @@ impl<'a> Parser<'a> {
         }))))
     }
 
-    fn parse_template_name(&self, token: &Item, context: &str) -> PResult<Str> {
+    fn parse_template_name(&mut self, token: &Item, context: &str) -> PResult<Str> {
         match token.typ {
             ItemType::String | ItemType::RawString => match unquote(&token.val) {
-                Ok(s) => Ok(Str::from(s.as_str())),
+                Ok(s) => Ok(self.interner.intern(&s)),
                 Err(e) => self.errorf(e),
             },
             _ => self.unexpected(token, context),
         }
+    }
+
+    fn split_ident(&mut self, s: &str) -> Vec<Str> {
+        s.split('.')
+            .map(|part| self.interner.intern(part))
+            .collect()
     }
 
     fn command(&mut self) -> PResult<CommandNode> {
@@ -999,7 +1085,7 @@ impl<'a> Parser<'a> {
             let mut fields: Vec<Str> = Vec::new();
             while self.peek().typ == ItemType::Field {
                 let f = self.next();
-                fields.push(Str::from(&f.val[1..]));
+                fields.push(self.interner.intern(&f.val[1..]));
             }
             return Ok(Some(match node {
                 Arg::Field { ident, .. } => {
@@ -1047,13 +1133,13 @@ impl<'a> Parser<'a> {
                 }
                 Arg::Identifier {
                     pos: token.pos,
-                    name: Str::from(&*token.val),
+                    name: self.interner.intern(&token.val),
                 }
             }
             ItemType::Dot => Arg::Dot { pos: token.pos },
             ItemType::Nil => Arg::Nil { pos: token.pos },
             ItemType::Variable => {
-                let ident = split_ident(&token.val);
+                let ident = self.split_ident(&token.val);
                 if !self.vars.iter().any(|v| *v == ident[0]) {
                     return self.errorf(format!("undefined variable {}", go_quote(&ident[0])));
                 }
@@ -1064,7 +1150,7 @@ impl<'a> Parser<'a> {
             }
             ItemType::Field => Arg::Field {
                 pos: token.pos,
-                ident: split_ident(&token.val[1..]),
+                ident: self.split_ident(&token.val[1..]),
             },
             ItemType::Bool => Arg::Bool {
                 pos: token.pos,
@@ -1090,7 +1176,7 @@ impl<'a> Parser<'a> {
             ItemType::String | ItemType::RawString => match unquote_bytes(&token.val) {
                 Ok(bytes) => {
                     let (text, raw) = match String::from_utf8(bytes) {
-                        Ok(text) => (Str::from(text), None),
+                        Ok(text) => (self.interner.intern(&text), None),
                         Err(e) => (
                             Str::from(go_lossy(e.as_bytes())),
                             Some(Arc::from(e.into_bytes())),
@@ -1098,7 +1184,7 @@ impl<'a> Parser<'a> {
                     };
                     Arg::String {
                         pos: token.pos,
-                        quoted: Str::from(&*token.val),
+                        quoted: self.interner.intern(&token.val),
                         text,
                         raw,
                     }
@@ -1112,10 +1198,6 @@ impl<'a> Parser<'a> {
         };
         Ok(Some(arg))
     }
-}
-
-fn split_ident(s: &str) -> Vec<Str> {
-    s.split('.').map(Str::from).collect()
 }
 
 /// Go's `strconv.Unquote` for `"…"` and `` `…` `` literals; errors are `invalid syntax`.
@@ -1523,14 +1605,24 @@ mod tests {
     use super::*;
 
     fn parse_ok(text: &str) -> Vec<Tree> {
-        match parse("t", text, &|n| n == "printf") {
+        match parse(
+            "t",
+            Arc::from(text.as_bytes()),
+            &|n| n == "printf",
+            &mut Interner::default(),
+        ) {
             Ok(t) => t,
             Err(e) => panic!("parse failed: {e}"),
         }
     }
 
     fn parse_err(text: &str) -> String {
-        match parse("t", text, &|n| n == "printf") {
+        match parse(
+            "t",
+            Arc::from(text.as_bytes()),
+            &|n| n == "printf",
+            &mut Interner::default(),
+        ) {
             Ok(_) => panic!("expected error for {text}"),
             Err(e) => e.to_string(),
         }

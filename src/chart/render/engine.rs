@@ -24,7 +24,7 @@ use crate::chart::model::{Chart, ChartPath};
 use crate::template::helm_funcs::{HelmFuncOptions, HostResolver, LookupFn};
 use crate::template::value::Str;
 use crate::template::value::go_lossy;
-use crate::template::{self, FuncMap, MissingKey, Options, TemplateSet, Value};
+use crate::template::{self, FuncMap, MissingKey, NamedSource, Options, TemplateSet, Value};
 
 use super::objects::{chart_value, values_type, values_value};
 
@@ -85,10 +85,10 @@ pub struct TopValues {
     pub values: Value,
 }
 
-struct Renderable<'c> {
-    /// The template text, borrowed from the chart unless it had to be repaired (invalid
-    /// UTF-8 replaced by U+FFFD).
-    source: std::borrow::Cow<'c, str>,
+struct Renderable {
+    /// The template file's bytes, shared with the chart (the parser replaces bytes that are
+    /// not UTF-8 by U+FFFD).
+    source: Arc<[u8]>,
     /// The chart's template data map, shared by all its templates (as in Go).
     data: Value,
     base_path: String,
@@ -143,13 +143,15 @@ pub fn render_templates_bytes(
     });
 
     let mut set = TemplateSet::new(ROOT_TEMPLATE, func_map(options), engine_options(options));
-    for name in &names {
-        let r = &templates[*name];
-        set.add(name, &r.source).map_err(|e| EngineError::Parse {
-            template: (*name).clone(),
-            message: template::helm_parse_error_message(name, &e),
+    let sources: Vec<NamedSource<'_>> = names
+        .iter()
+        .map(|name| (name.as_str(), templates[*name].source.clone()))
+        .collect();
+    set.add_all(&sources, parse_threads(&sources))
+        .map_err(|(i, e)| EngineError::Parse {
+            template: names[i].clone(),
+            message: template::helm_parse_error_message(names[i], &e),
         })?;
-    }
 
     let mut rendered = BTreeMap::new();
     for name in names {
@@ -175,6 +177,17 @@ pub fn render_templates_bytes(
     }
     drop_in_background(set);
     Ok(rendered)
+}
+
+/// Threads for parsing a chart's templates: one per core (at most 4) once the sources
+/// reach 256 KiB, where a thread's start-up (tens of microseconds) is small beside the work.
+fn parse_threads(sources: &[NamedSource<'_>]) -> usize {
+    const PARALLEL_FROM_BYTES: usize = 256 * 1024;
+    let bytes: usize = sources.iter().map(|(_, s)| s.len()).sum();
+    if bytes < PARALLEL_FROM_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 /// Frees a parsed template set on a helper thread: tearing down the trees of a large chart
@@ -217,12 +230,12 @@ fn engine_options(options: &EngineOptions) -> Options {
 /// Go's `recAllTpls`: builds this chart's data map, recurses into subcharts, and records
 /// the chart's templates. Returns the chart's data map (an entry of the parent's
 /// `.Subcharts`).
-fn collect<'c>(
-    chart: &'c Chart,
+fn collect(
+    chart: &Chart,
     path: &ChartPath,
     parent: Option<&Value>,
     top: &TopValues,
-    templates: &mut BTreeMap<String, Renderable<'c>>,
+    templates: &mut BTreeMap<String, Renderable>,
 ) -> Value {
     let values = match parent {
         None => top.values.clone(),
@@ -264,7 +277,7 @@ fn collect<'c>(
         templates.insert(
             join_clean(&path.full, &file.name),
             Renderable {
-                source: String::from_utf8_lossy(&file.data),
+                source: file.data.clone(),
                 data: data.clone(),
                 base_path: join_clean(&path.full, "templates"),
             },

@@ -106,7 +106,9 @@ fn tpl_inner(ctx: &mut CallContext<'_, '_>, args: Vec<Value>) -> Result<Value, F
     let data = args.into_iter().nth(1).unwrap_or(Value::Nil);
     let funcs = ctx.funcs;
     let has_function = |n: &str| funcs.is_defined(n);
-    let trees = match parse::parse(TPL_TEMPLATE_NAME, &text, &has_function) {
+    let source = Arc::from(text.as_bytes());
+    let mut interner = parse::Interner::default();
+    let trees = match parse::parse(TPL_TEMPLATE_NAME, source, &has_function, &mut interner) {
         Ok(t) => t,
         Err(e) => {
             return Err(FuncError::wrapping(
