@@ -593,7 +593,7 @@ impl<'s, 'a> State<'s, 'a> {
                 self.at(Cur::Arg(first));
                 return self.eval_field_chain(dot, dot.clone(), first, ident, Some(&cmd.args), fin);
             }
-            Arg::Chain { .. } => return self.eval_chain_node(dot, first, Some(&cmd.args), fin),
+            Arg::Chain(_) => return self.eval_chain_node(dot, first, Some(&cmd.args), fin),
             Arg::Identifier { name, .. } => {
                 return self.eval_function(dot, first, name, Cur::Cmd(cmd), Some(&cmd.args), fin);
             }
@@ -611,7 +611,10 @@ impl<'s, 'a> State<'s, 'a> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => Err(self.error("nil is not a command")),
             Arg::Number(n) => self.ideal_constant(first, n),
-            Arg::String { text, raw, .. } => Ok(Val::plain(string_literal(text, raw.as_deref()))),
+            Arg::String { literal, .. } => Ok(Val::plain(string_literal(
+                &literal.text,
+                literal.raw.as_deref(),
+            ))),
             _ => Err(self.error(format!(
                 "can't evaluate command {}",
                 go_quote(&first.to_string())
@@ -650,13 +653,14 @@ impl<'s, 'a> State<'s, 'a> {
         fin: Option<Val>,
     ) -> R<Val> {
         self.at(Cur::Arg(chain));
-        let Arg::Chain { node, fields, .. } = chain else {
+        let Arg::Chain(c) = chain else {
             return Err(self.error("internal error: not a chain"));
         };
+        let (node, fields) = (&c.node, &c.fields);
         if fields.is_empty() {
             return Err(self.error("internal error: no fields in evalChainNode"));
         }
-        if matches!(node.as_ref(), Arg::Nil { .. }) {
+        if matches!(node, Arg::Nil { .. }) {
             return Err(self.error(format!("indirection through explicit nil in {chain}")));
         }
         let pipe = self.eval_arg(dot, None, node)?;
@@ -996,7 +1000,7 @@ impl<'s, 'a> State<'s, 'a> {
                 let v = self.eval_function(dot, n, name, Cur::Arg(n), None, None)?;
                 return self.validate_type(v, typ);
             }
-            Arg::Chain { .. } => {
+            Arg::Chain(_) => {
                 let v = self.eval_chain_node(dot, n, None, None)?;
                 return self.validate_type(v, typ);
             }
@@ -1031,10 +1035,10 @@ impl<'s, 'a> State<'s, 'a> {
                 _ => Err(self.error(format!("expected unsigned integer; found {n}"))),
             },
             ParamType::String | ParamType::RawString => match n {
-                Arg::String { text, raw, .. } => Ok(Val::plain(if *typ == ParamType::String {
-                    Value::String(text.clone())
+                Arg::String { literal, .. } => Ok(Val::plain(if *typ == ParamType::String {
+                    Value::String(literal.text.clone())
                 } else {
-                    string_literal(text, raw.as_deref())
+                    string_literal(&literal.text, literal.raw.as_deref())
                 })),
                 _ => Err(self.error(format!("expected string; found {n}"))),
             },
@@ -1048,7 +1052,10 @@ impl<'s, 'a> State<'s, 'a> {
         match n {
             Arg::Bool { value, .. } => Ok(Val::plain(Value::Bool(*value))),
             Arg::Number(num) => self.ideal_constant(n, num),
-            Arg::String { text, raw, .. } => Ok(Val::plain(string_literal(text, raw.as_deref()))),
+            Arg::String { literal, .. } => Ok(Val::plain(string_literal(
+                &literal.text,
+                literal.raw.as_deref(),
+            ))),
             _ => Err(self.error(format!(
                 "can't handle assignment of {n} to empty interface argument"
             ))),

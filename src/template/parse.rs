@@ -2,7 +2,7 @@
 //! the same tree shape, node positions (used in execution error locations), node printing
 //! (used in error contexts) and parse error texts (`template: NAME:LINE: MESSAGE`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -84,6 +84,8 @@ impl fmt::Debug for TextSpan {
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     strings: HashSet<Str>,
+    /// String literals by their quoted text.
+    literals: HashMap<Str, Arc<StringLiteral>>,
 }
 
 impl Interner {
@@ -156,7 +158,7 @@ pub(crate) struct PipeNode {
 #[derive(Debug, Clone)]
 pub(crate) struct VariableNode {
     pub pos: usize,
-    pub ident: Vec<Str>,
+    pub ident: Box<[Str]>,
 }
 
 /// One command of a pipeline: an operand and its arguments.
@@ -181,23 +183,21 @@ pub(crate) struct NumberNode {
     pub text: Str,
 }
 
-/// An operand.
+/// An operand. Kept to 32 bytes (rare or large operands are boxed; string literals are shared):
+/// a chart's templates hold hundreds of thousands of them for the set's life.
 #[derive(Debug)]
 pub(crate) enum Arg {
     Field {
         pos: usize,
-        ident: Vec<Str>,
+        ident: Box<[Str]>,
     },
     Variable(VariableNode),
     Identifier {
         pos: usize,
         name: Str,
     },
-    Chain {
-        pos: usize,
-        node: Box<Arg>,
-        fields: Vec<Str>,
-    },
+    /// `(pipeline).f.g` or `term.f.g` on a term that is not a field or variable.
+    Chain(Box<ChainNode>),
     Pipe(Box<PipeNode>),
     Dot {
         pos: usize,
@@ -210,14 +210,31 @@ pub(crate) enum Arg {
         value: bool,
     },
     Number(Box<NumberNode>),
+    /// A string literal; equal literals of a parse share one [`StringLiteral`].
     String {
         pos: usize,
-        quoted: Str,
-        text: Str,
-        /// The literal's bytes when escapes (`"\xff"`) make them invalid UTF-8; `text` then
-        /// holds them with each invalid byte as U+FFFD.
-        raw: Option<Arc<[u8]>>,
+        literal: Arc<StringLiteral>,
     },
+}
+
+/// The operand and fields of [`Arg::Chain`].
+#[derive(Debug)]
+pub(crate) struct ChainNode {
+    pub pos: usize,
+    pub node: Arg,
+    pub fields: Vec<Str>,
+}
+
+/// A string literal as written and as its value.
+#[derive(Debug)]
+pub(crate) struct StringLiteral {
+    /// As written, quotes included.
+    pub quoted: Str,
+    /// The value.
+    pub text: Str,
+    /// The literal's bytes when escapes (`"\xff"`) make them invalid UTF-8; `text` then
+    /// holds them with each invalid byte as U+FFFD.
+    pub raw: Option<Arc<[u8]>>,
 }
 
 impl Arg {
@@ -225,12 +242,12 @@ impl Arg {
         match self {
             Arg::Field { pos, .. }
             | Arg::Identifier { pos, .. }
-            | Arg::Chain { pos, .. }
             | Arg::Dot { pos }
             | Arg::Nil { pos }
             | Arg::Bool { pos, .. }
             | Arg::String { pos, .. } => *pos,
             Arg::Variable(v) => v.pos,
+            Arg::Chain(c) => c.pos,
             Arg::Pipe(p) => p.pos,
             Arg::Number(n) => n.pos,
         }
@@ -262,8 +279,9 @@ impl fmt::Display for Arg {
             }
             Arg::Variable(v) => write!(f, "{v}"),
             Arg::Identifier { name, .. } => f.write_str(name),
-            Arg::Chain { node, fields, .. } => {
-                if let Arg::Pipe(p) = node.as_ref() {
+            Arg::Chain(c) => {
+                let (node, fields) = (&c.node, &c.fields);
+                if let Arg::Pipe(p) = node {
                     write!(f, "({p})")?;
                 } else {
                     write!(f, "{node}")?;
@@ -278,7 +296,7 @@ impl fmt::Display for Arg {
             Arg::Nil { .. } => f.write_str("nil"),
             Arg::Bool { value, .. } => f.write_str(if *value { "true" } else { "false" }),
             Arg::Number(n) => f.write_str(&n.text),
-            Arg::String { quoted, .. } => f.write_str(quoted),
+            Arg::String { literal, .. } => f.write_str(&literal.quoted),
         })
     }
 }
@@ -400,7 +418,7 @@ impl Drop for PipeNode {
         if !self.cmds.iter().any(|c| {
             c.args
                 .iter()
-                .any(|a| matches!(a, Arg::Pipe(_) | Arg::Chain { .. }))
+                .any(|a| matches!(a, Arg::Pipe(_) | Arg::Chain(_)))
         }) {
             return;
         }
@@ -414,7 +432,7 @@ impl Drop for PipeNode {
                             stack.append(&mut p.cmds);
                             break;
                         }
-                        Arg::Chain { node, .. } => arg = *node,
+                        Arg::Chain(c) => arg = c.node,
                         _ => break,
                     }
                 }
@@ -1043,10 +1061,33 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn split_ident(&mut self, s: &str) -> Vec<Str> {
+    fn split_ident(&mut self, s: &str) -> Box<[Str]> {
         s.split('.')
             .map(|part| self.interner.intern(part))
             .collect()
+    }
+
+    /// The shared literal for `quoted` (a string or raw string token).
+    fn string_literal(&mut self, quoted: &str) -> Result<Arc<StringLiteral>, &'static str> {
+        if let Some(literal) = self.interner.literals.get(quoted) {
+            return Ok(literal.clone());
+        }
+        let (text, raw) = match String::from_utf8(unquote_bytes(quoted)?) {
+            Ok(text) => (Str::from(text), None),
+            Err(e) => (
+                Str::from(go_lossy(e.as_bytes())),
+                Some(Arc::from(e.into_bytes())),
+            ),
+        };
+        let literal = Arc::new(StringLiteral {
+            quoted: Str::from(quoted),
+            text,
+            raw,
+        });
+        self.interner
+            .literals
+            .insert(literal.quoted.clone(), literal.clone());
+        Ok(literal)
     }
 
     fn command(&mut self) -> PResult<CommandNode> {
@@ -1089,19 +1130,19 @@ impl<'a> Parser<'a> {
             }
             return Ok(Some(match node {
                 Arg::Field { ident, .. } => {
-                    let mut ident = ident;
+                    let mut ident = ident.into_vec();
                     ident.extend(fields);
                     Arg::Field {
                         pos: chain_pos,
-                        ident,
+                        ident: ident.into_boxed_slice(),
                     }
                 }
                 Arg::Variable(v) => {
-                    let mut ident = v.ident;
+                    let mut ident = v.ident.into_vec();
                     ident.extend(fields);
                     Arg::Variable(VariableNode {
                         pos: chain_pos,
-                        ident,
+                        ident: ident.into_boxed_slice(),
                     })
                 }
                 Arg::Bool { .. }
@@ -1114,11 +1155,11 @@ impl<'a> Parser<'a> {
                         go_quote(&node.to_string())
                     ));
                 }
-                other => Arg::Chain {
+                other => Arg::Chain(Box::new(ChainNode {
                     pos: chain_pos,
-                    node: Box::new(other),
+                    node: other,
                     fields,
-                },
+                })),
             }));
         }
         Ok(Some(node))
@@ -1173,22 +1214,11 @@ impl<'a> Parser<'a> {
                 self.stack_depth -= 1;
                 Arg::Pipe(Box::new(r?))
             }
-            ItemType::String | ItemType::RawString => match unquote_bytes(&token.val) {
-                Ok(bytes) => {
-                    let (text, raw) = match String::from_utf8(bytes) {
-                        Ok(text) => (self.interner.intern(&text), None),
-                        Err(e) => (
-                            Str::from(go_lossy(e.as_bytes())),
-                            Some(Arc::from(e.into_bytes())),
-                        ),
-                    };
-                    Arg::String {
-                        pos: token.pos,
-                        quoted: self.interner.intern(&token.val),
-                        text,
-                        raw,
-                    }
-                }
+            ItemType::String | ItemType::RawString => match self.string_literal(&token.val) {
+                Ok(literal) => Arg::String {
+                    pos: token.pos,
+                    literal,
+                },
                 Err(e) => return self.errorf(e),
             },
             _ => {
@@ -1678,5 +1708,26 @@ mod tests {
         assert_eq!(n.map(|n| n.int64), Some(15));
         let n = new_number(0, "017", ItemType::Number).ok();
         assert_eq!(n.map(|n| n.int64), Some(15));
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Trees of a large chart hold hundreds of thousands of operands and nodes for the set's
+    /// life; these sizes are what keeps them compact.
+    #[test]
+    fn operands_and_nodes_stay_small() {
+        assert!(
+            std::mem::size_of::<Arg>() <= 32,
+            "{}",
+            std::mem::size_of::<Arg>()
+        );
+        assert!(
+            std::mem::size_of::<Node>() <= 32,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
     }
 }

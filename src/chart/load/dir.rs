@@ -37,6 +37,7 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<File>, LoadError> {
         remaining: limits.max_chart_bytes,
         files: Vec::new(),
         stack: Vec::new(),
+        buffer: Vec::new(),
     };
     walker.walk_dir(root, "")?;
     Ok(walker.files)
@@ -49,6 +50,8 @@ struct Walker<'a> {
     files: Vec<File>,
     /// Canonical paths of the directories being walked, to detect link cycles.
     stack: Vec<PathBuf>,
+    /// Read buffer, reused for every file.
+    buffer: Vec<u8>,
 }
 
 impl Walker<'_> {
@@ -125,11 +128,15 @@ impl Walker<'_> {
             });
         }
         let file = fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
-        let mut data = Vec::with_capacity(size as usize);
+        // One buffer for every file, then one exact copy into the shared contents: reading
+        // into a fresh vector and converting it would allocate and copy each file twice.
+        let data = &mut self.buffer;
+        data.clear();
+        data.reserve(size as usize + 1);
         // Read at most one byte past what is allowed: files can grow while we read.
         let cap = self.remaining.min(self.limits.max_file_bytes) + 1;
         file.take(cap)
-            .read_to_end(&mut data)
+            .read_to_end(data)
             .map_err(|e| LoadError::io(path, e))?;
         let read = data.len() as u64;
         if read > self.remaining {
@@ -146,9 +153,7 @@ impl Walker<'_> {
             });
         }
         self.remaining -= read;
-        if data.starts_with(b"\xEF\xBB\xBF") {
-            data.drain(..3);
-        }
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
         self.files.push(File::new(rel, data));
         Ok(())
     }
