@@ -288,7 +288,7 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     options.capabilities = caps;
 
     let mut warnings = Vec::new();
-    let result = render::render_logged(&chart, &user_values, &options, &mut warnings);
+    let result = render::render_logged_owned(chart, &user_values, &options, &mut warnings);
     for warning in &warnings {
         log.push(slog_text_line(warning));
     }

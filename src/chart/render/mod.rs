@@ -20,6 +20,7 @@
 pub mod engine;
 pub mod objects;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
@@ -293,15 +294,40 @@ pub fn render_logged(
     options: &RenderOptions,
     warnings: &mut Vec<Warning>,
 ) -> Result<RenderedChart, RenderError> {
-    check_installable_type(chart)?;
-    check_dependencies(chart)?;
+    render_logged_from(Cow::Borrowed(chart), user_values, options, warnings)
+}
+
+/// [`render_logged`] of a chart the caller no longer needs: the chart becomes the processed
+/// chart instead of being copied (its values trees are deep copies otherwise), and the
+/// coalesced values are freed once the templates' `.Values` is built from them, so less is
+/// held while templates run (`wheelhouse template`).
+///
+/// # Errors
+/// As [`render`].
+pub fn render_logged_owned(
+    chart: Chart,
+    user_values: &Map<String, Json>,
+    options: &RenderOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<RenderedChart, RenderError> {
+    render_logged_from(Cow::Owned(chart), user_values, options, warnings)
+}
+
+fn render_logged_from(
+    chart: Cow<'_, Chart>,
+    user_values: &Map<String, Json>,
+    options: &RenderOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<RenderedChart, RenderError> {
+    check_installable_type(&chart)?;
+    check_dependencies(&chart)?;
     validate_release_name(&options.release.name).map_err(|reason| {
         RenderError::InvalidReleaseName {
             name: options.release.name.clone(),
             reason,
         }
     })?;
-    let mut processed = chart.clone();
+    let mut processed = chart.into_owned();
     values::dependencies::process_dependencies_logged(&mut processed, user_values, warnings)
         .map_err(|e| RenderError::Dependencies {
             message: e.to_string(),
@@ -317,7 +343,10 @@ pub fn render_logged(
                 },
             },
         )?;
-    render_processed(&processed, &coalesced, options)
+    check_kube_version(&processed, options)?;
+    let values = values_value_of(&coalesced);
+    drop(coalesced);
+    render_with_values(&processed, values, options)
 }
 
 /// Renders a chart whose dependencies are already processed (disabled subcharts removed,
@@ -333,6 +362,12 @@ pub fn render_processed(
     values: &Map<String, Json>,
     options: &RenderOptions,
 ) -> Result<RenderedChart, RenderError> {
+    check_kube_version(chart, options)?;
+    render_with_values(chart, values_value_of(values), options)
+}
+
+/// The chart's `kubeVersion` constraint against the target version.
+fn check_kube_version(chart: &Chart, options: &RenderOptions) -> Result<(), RenderError> {
     let kube = &options.capabilities.kube_version;
     let constraint = &chart.metadata.kube_version;
     if !constraint.is_empty() && !kube.is_compatible(constraint) {
@@ -341,21 +376,34 @@ pub fn render_processed(
             version: kube.version.clone(),
         });
     }
+    Ok(())
+}
 
+/// The templates' `.Values` from coalesced values.
+fn values_value_of(values: &Map<String, Json>) -> Value {
+    objects::values_value(
+        values
+            .iter()
+            .map(|(k, v)| {
+                (
+                    Str::from(k.as_str()),
+                    Value::from_json_with(v, JsonNumbers::Int64WhenIntegral),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// [`render_processed`] after the kubeVersion check, with `.Values` already built.
+fn render_with_values(
+    chart: &Chart,
+    values: Value,
+    options: &RenderOptions,
+) -> Result<RenderedChart, RenderError> {
     let top = engine::TopValues {
         release: options.release.to_value(),
         capabilities: options.capabilities.to_value(),
-        values: objects::values_value(
-            values
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        Str::from(k.as_str()),
-                        Value::from_json_with(v, JsonNumbers::Int64WhenIntegral),
-                    )
-                })
-                .collect(),
-        ),
+        values,
     };
     let outputs = engine::render_templates_bytes(chart, &top, &options.engine)?;
     let mut files = BTreeMap::new();
