@@ -262,13 +262,23 @@ start() {
 	echo $! >"$STATE_DIR/pids/$name"
 }
 
+# started_and_alive NAME: whether the process `start` launched for NAME still runs. Right after
+# `start`, until the background shell has exec'd the daemon, its command line is still this
+# script's and `is_ours` says no; a process that is alive counts then (it is our own child, so
+# its pid cannot have been reused yet).
+started_and_alive() {
+	local pid
+	pid=$(pid_of "$1")
+	is_ours "$pid" || { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+}
+
 # wait_until NAME SECONDS COMMAND...: polls COMMAND (a health probe: there is no watch before
 # the API server is up) until it succeeds; fails early if process NAME died.
 wait_until() {
 	local name=$1 limit=$2 deadline=$((SECONDS + $2))
 	shift 2
 	until "$@" >/dev/null 2>&1; do
-		if ! is_ours "$(pid_of "$name")"; then
+		if ! started_and_alive "$name"; then
 			tail -n 30 "$STATE_DIR/logs/$name.log" >&2 || true
 			die "$name exited during start-up (log: $STATE_DIR/logs/$name.log)"
 		fi
