@@ -292,24 +292,57 @@ fn respond(
     let _ = stream.flush();
 }
 
+/// A response decided before anything is written, so the request is logged before the client
+/// can see the answer (a test reading `requests()` right after a fetch then sees it).
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    /// Bytes of `body` actually sent (less than its length to truncate).
+    send: usize,
+    delay: Option<Duration>,
+}
+
+impl Reply {
+    fn empty(status: u16, headers: Vec<(&'static str, String)>) -> Self {
+        Reply {
+            status,
+            headers,
+            body: Vec::new(),
+            send: 0,
+            delay: None,
+        }
+    }
+}
+
 impl Shared {
     fn handle<S: Read + Write>(&self, stream: &mut S) {
         let Some(request) = read_request(stream) else {
             return;
         };
         let authorized = request.headers.contains_key("authorization");
-        let status = self.answer(stream, &request);
+        let reply = self.answer(&request);
         self.log
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(LoggedRequest {
                 path: request.path,
                 authorized,
-                status,
+                status: reply.status,
             });
+        if let Some(delay) = reply.delay {
+            std::thread::sleep(delay);
+        }
+        respond(
+            stream,
+            reply.status,
+            &reply.headers,
+            &reply.body,
+            reply.send,
+        );
     }
 
-    fn answer(&self, stream: &mut dyn Write, request: &Request) -> u16 {
+    fn answer(&self, request: &Request) -> Reply {
         if let Some((user, password)) = &self.basic_auth {
             let want = format!(
                 "Basic {}",
@@ -317,8 +350,7 @@ impl Shared {
             );
             if request.headers.get("authorization") != Some(&want) {
                 let header = ("WWW-Authenticate", "Basic realm=\"charts\"".to_owned());
-                respond(stream, 401, &[header], b"", 0);
-                return 401;
+                return Reply::empty(401, vec![header]);
             }
         }
         let behaviour = self
@@ -329,21 +361,15 @@ impl Shared {
             .cloned();
         let mut body_override = None;
         let mut truncate = false;
+        let mut delay = None;
         match behaviour {
-            Some(Behaviour::Status(status)) => {
-                respond(stream, status, &[], b"", 0);
-                return status;
-            }
-            Some(Behaviour::Delay(delay)) => std::thread::sleep(delay),
+            Some(Behaviour::Status(status)) => return Reply::empty(status, Vec::new()),
+            Some(Behaviour::Delay(wait)) => delay = Some(wait),
             Some(Behaviour::Truncate) => truncate = true,
             Some(Behaviour::RedirectLoop) => {
-                respond(stream, 302, &[("Location", request.path.clone())], b"", 0);
-                return 302;
+                return Reply::empty(302, vec![("Location", request.path.clone())]);
             }
-            Some(Behaviour::RedirectTo(url)) => {
-                respond(stream, 302, &[("Location", url)], b"", 0);
-                return 302;
-            }
+            Some(Behaviour::RedirectTo(url)) => return Reply::empty(302, vec![("Location", url)]),
             Some(Behaviour::Body(body)) => body_override = Some(body),
             None => {}
         }
@@ -352,25 +378,25 @@ impl Shared {
             None => {
                 match safe_join(&self.root, &request.path).and_then(|p| std::fs::read(p).ok()) {
                     Some(body) => body,
-                    None => {
-                        respond(stream, 404, &[], b"", 0);
-                        return 404;
-                    }
+                    None => return Reply::empty(404, Vec::new()),
                 }
             }
         };
         let etag = format!("\"{:x}\"", Sha256::digest(&body));
         if request.headers.get("if-none-match") == Some(&etag) {
-            respond(stream, 304, &[("ETag", etag)], b"", 0);
-            return 304;
+            return Reply::empty(304, vec![("ETag", etag)]);
         }
-        let headers = [
-            ("ETag", etag),
-            ("Last-Modified", "Sat, 01 Jan 2000 00:00:00 GMT".to_owned()),
-        ];
         let send = if truncate { body.len() / 2 } else { body.len() };
-        respond(stream, 200, &headers, &body, send);
-        200
+        Reply {
+            status: 200,
+            headers: vec![
+                ("ETag", etag),
+                ("Last-Modified", "Sat, 01 Jan 2000 00:00:00 GMT".to_owned()),
+            ],
+            body,
+            send,
+            delay,
+        }
     }
 }
 
