@@ -29,6 +29,7 @@ use crate::chart::model::Chart;
 use crate::chart::render::{self, Capabilities, RenderError, RenderOptions};
 use crate::chart::values::{UserValuesError, ValueOptions, Warning};
 use crate::semver::kube::KubeVersion;
+use crate::template::sprig::{crypto, rsa_keygen};
 
 /// Release name `helm template` uses when none is given.
 pub const DEFAULT_RELEASE_NAME: &str = "release-name";
@@ -275,6 +276,9 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
         log.push("level=WARN msg=\"this chart is deprecated\"".to_string());
     }
     render::check_dependencies(&chart).map_err(TemplateError::Render)?;
+    // New RSA keys are the slowest part of rendering a chart that makes certificates: start
+    // (at most two, one per core here) while values and templates are processed.
+    rsa_keygen::prefetch(key_generating_calls(&chart).min(MAX_PREFETCHED_KEYS));
 
     let mut options = RenderOptions::template(&name, &args.namespace);
     options.release.is_upgrade = args.is_upgrade;
@@ -567,6 +571,24 @@ fn merge_values(args: &TemplateArgs) -> Result<Map<String, Json>, TemplateError>
     options
         .merge_values(&mut read)
         .map_err(TemplateError::Values)
+}
+
+/// Keys `wheelhouse template` generates ahead of use at most.
+const MAX_PREFETCHED_KEYS: usize = 2;
+
+/// Named calls of key-generating functions in the templates of `chart` and its subcharts
+/// ([`crypto::key_generating_calls`]).
+fn key_generating_calls(chart: &Chart) -> usize {
+    chart
+        .templates
+        .iter()
+        .map(|file| crypto::key_generating_calls(&file.data))
+        .sum::<usize>()
+        + chart
+            .dependencies
+            .iter()
+            .map(key_generating_calls)
+            .sum::<usize>()
 }
 
 #[cfg(test)]

@@ -245,6 +245,36 @@ pub enum PrivKey {
     Dsa(dsa::SigningKey),
 }
 
+/// The functions that make a new 2048-bit RSA key on every call (the `…WithKey` forms take
+/// the caller's key).
+pub const KEY_GENERATING_FUNCTIONS: [&str; 3] = ["genCA", "genSelfSignedCert", "genSignedCert"];
+
+/// How many times `source` (template text) names one of [`KEY_GENERATING_FUNCTIONS`] as a
+/// whole identifier: an estimate of the keys rendering it will need, for
+/// [`super::rsa_keygen::prefetch`]. Calls in branches not taken or in loops make it inexact;
+/// it is only a hint.
+pub fn key_generating_calls(source: &[u8]) -> usize {
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut count = 0;
+    let mut at = 0;
+    while let Some(offset) = source[at..].windows(3).position(|w| w == b"gen") {
+        let begin = at + offset;
+        let end = source[begin..]
+            .iter()
+            .position(|&b| !is_ident(b))
+            .map_or(source.len(), |n| begin + n);
+        let whole = begin == 0 || !is_ident(source[begin - 1]);
+        if whole
+            && let Ok(word) = std::str::from_utf8(&source[begin..end])
+            && KEY_GENERATING_FUNCTIONS.contains(&word)
+        {
+            count += 1;
+        }
+        at = end.max(begin + 1);
+    }
+    count
+}
+
 fn rsa_key(bits: usize) -> Result<rsa::RsaPrivateKey, FuncError> {
     super::rsa_keygen::generate(bits).map_err(|e| err(format!("error generating rsa key: {e}")))
 }
@@ -796,4 +826,20 @@ pub fn decrypt_aes(password: &str, crypt64: &str) -> Result<String, FuncError> {
         )));
     }
     Ok(String::from_utf8_lossy(&plain[..plain.len() - pad]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_generating_calls;
+
+    #[test]
+    fn counts_whole_names_of_key_generating_functions() {
+        let source = br#"{{ $ca := genCA "x" 365 }}{{ genSignedCert "a" nil nil 1 $ca }}
+{{ genCAWithKey "x" 1 $k }}{{ genSelfSignedCert "b" nil nil 1 }}{{ mygenCA }}{{ genSignedCertWithKey }}
+{{/* genCA */}}genCA"#;
+        // The comment and the bare text count too: the estimate does not parse.
+        assert_eq!(key_generating_calls(source), 5);
+        assert_eq!(key_generating_calls(b"genPrivateKey \"rsa\" gen ge"), 0);
+        assert_eq!(key_generating_calls(b""), 0);
+    }
 }

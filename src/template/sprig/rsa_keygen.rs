@@ -19,8 +19,13 @@
 //!   primes, 4 for 2048-bit ones; FIPS 186-5 table B.1 as BoringSSL and Go apply it);
 //! - squarings use a dedicated routine, and the two primes of a key are searched on two
 //!   threads.
+//!
+//! A caller that knows keys will be wanted (`wheelhouse template` on a chart whose templates
+//! call `genCA` and friends) can [`prefetch`] 2048-bit keys: they are generated on a
+//! background thread while the chart loads and renders, and [`generate`] hands them out.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 /// Bound of the odd primes the sieve removes multiples of.
 const SIEVE_BOUND: u32 = 1 << 16;
@@ -50,16 +55,147 @@ pub enum KeygenError {
 /// [`KeygenError::Random`] when the operating system's random source fails,
 /// [`KeygenError::Key`] if the key does not validate.
 pub fn generate(bits: usize) -> Result<rsa::RsaPrivateKey, KeygenError> {
-    let (p, q) = match bits {
-        2048 => prime_pair::<16>()?,
-        4096 => prime_pair::<32>()?,
+    if bits == PREFETCH_BITS
+        && let Some(key) = take_prefetched()
+    {
+        return Ok(key);
+    }
+    generate_now(bits)
+}
+
+/// Size of the keys [`prefetch`] makes: the size of `genCA`, `genSelfSignedCert` and
+/// `genSignedCert` keys.
+pub const PREFETCH_BITS: usize = 2048;
+
+/// Keys made ahead of use, and how many are still being made.
+struct KeyPool {
+    state: Mutex<PoolState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    ready: Vec<rsa::RsaPrivateKey>,
+    pending: usize,
+}
+
+impl KeyPool {
+    fn new() -> KeyPool {
+        KeyPool {
+            state: Mutex::new(PoolState::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// See [`prefetch`].
+    fn start(&'static self, count: usize) {
+        if count == 0 {
+            return;
+        }
+        self.lock().pending += count;
+        let worker = std::thread::Builder::new()
+            .name("rsa-prefetch".to_string())
+            .spawn(move || {
+                // A prime waiting for its partner; every second prime completes a key.
+                let unpaired = Mutex::new(None::<Vec<u8>>);
+                let offered = AtomicUsize::new(0);
+                let pair_up = |prime: Vec<u8>| {
+                    let mut slot = unpaired.lock().unwrap_or_else(|e| e.into_inner());
+                    match slot.take() {
+                        Some(partner) => {
+                            drop(slot);
+                            offered.fetch_add(1, Ordering::SeqCst);
+                            self.offer(key_from_primes(&partner, &prime, PREFETCH_BITS).ok());
+                        }
+                        None => *slot = Some(prime),
+                    }
+                };
+                // A panic must not leave a taker waiting for a key that never comes.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    find_primes::<{ PREFETCH_BITS / 64 / 2 }>(2 * count, &pair_up)
+                }));
+                // Keys not made (a failed random source, a panic) are no longer coming.
+                let missing = count - offered.load(Ordering::SeqCst);
+                let mut state = self.lock();
+                state.pending = state.pending.saturating_sub(missing);
+                self.changed.notify_all();
+            });
+        if worker.is_err() {
+            self.lock().pending -= count;
+        }
+    }
+
+    /// Offers a made key (`None`: one that failed) to takers.
+    fn offer(&self, key: Option<rsa::RsaPrivateKey>) {
+        let mut state = self.lock();
+        state.pending = state.pending.saturating_sub(1);
+        state.ready.extend(key);
+        self.changed.notify_all();
+    }
+
+    /// A ready key, waiting for one under way; `None` when none is ready or coming.
+    fn take(&self) -> Option<rsa::RsaPrivateKey> {
+        let mut state = self.lock();
+        loop {
+            if let Some(key) = state.ready.pop() {
+                return Some(key);
+            }
+            if state.pending == 0 {
+                return None;
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+fn process_pool() -> &'static KeyPool {
+    static POOL: OnceLock<KeyPool> = OnceLock::new();
+    POOL.get_or_init(KeyPool::new)
+}
+
+/// Starts generating `count` keys of [`PREFETCH_BITS`] bits, one after another, on a
+/// background thread; [`generate`] of that size takes them, waiting for one under way rather
+/// than starting its own. Keys nobody takes are dropped with the process. A key that fails
+/// to generate is not offered (the caller's own generation then reports the error). Does
+/// nothing if the thread cannot start.
+pub fn prefetch(count: usize) {
+    process_pool().start(count);
+}
+
+fn take_prefetched() -> Option<rsa::RsaPrivateKey> {
+    process_pool().take()
+}
+
+/// [`generate`] without the prefetched keys.
+fn generate_now(bits: usize) -> Result<rsa::RsaPrivateKey, KeygenError> {
+    let found = Mutex::new(Vec::with_capacity(2));
+    let keep = |prime: Vec<u8>| found.lock().unwrap_or_else(|e| e.into_inner()).push(prime);
+    match bits {
+        2048 => find_primes::<16>(2, &keep)?,
+        4096 => find_primes::<32>(2, &keep)?,
         _ => {
             return rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
                 .map_err(|e| KeygenError::Key(e.to_string()));
         }
-    };
-    let p = rsa::BigUint::from_bytes_be(&p);
-    let q = rsa::BigUint::from_bytes_be(&q);
+    }
+    match found
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_slice()
+    {
+        [p, q] => key_from_primes(p, q, bits),
+        _ => Err(KeygenError::Key("internal error: not two primes".into())),
+    }
+}
+
+/// The key of two primes (big-endian bytes) that should make a `bits`-bit modulus.
+fn key_from_primes(p: &[u8], q: &[u8], bits: usize) -> Result<rsa::RsaPrivateKey, KeygenError> {
+    let p = rsa::BigUint::from_bytes_be(p);
+    let q = rsa::BigUint::from_bytes_be(q);
     // `from_p_q` rejects p == q (Go: "generated p == q, random source is broken").
     let key = rsa::RsaPrivateKey::from_p_q(p, q, rsa::BigUint::from(PUBLIC_EXPONENT))
         .map_err(|e| KeygenError::Key(e.to_string()))?;
@@ -72,22 +208,45 @@ pub fn generate(bits: usize) -> Result<rsa::RsaPrivateKey, KeygenError> {
     Ok(key)
 }
 
-/// Two primes for one key, searched on two threads (the searches are independent; with a
-/// free core the key takes half the time). Falls back to one thread if none can start.
-fn prime_pair<const N: usize>() -> Result<(Vec<u8>, Vec<u8>), KeygenError> {
+/// Finds `count` primes of `64 × N` bits on two threads, handing each to `found` as soon as
+/// it is found (on the thread that found it). Each thread keeps searching until `count`
+/// primes are found between them, so neither idles while the other finishes a search, as it
+/// would if each searched a fixed share (a search's length is random: about geometric).
+/// Falls back to one thread if the second cannot start.
+fn find_primes<const N: usize>(
+    count: usize,
+    found: &(dyn Fn(Vec<u8>) + Sync),
+) -> Result<(), KeygenError> {
+    let remaining = AtomicUsize::new(count);
+    let enough = || remaining.load(Ordering::Relaxed) == 0;
+    let search = || -> Result<(), KeygenError> {
+        while let Some(prime) = prime::<N>(&enough)? {
+            // Only the first `count` primes are kept (both threads may finish at once).
+            if remaining
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| r.checked_sub(1))
+                .is_ok()
+            {
+                found(prime);
+            }
+        }
+        Ok(())
+    };
     std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("rsa-prime".to_string())
-            .spawn_scoped(scope, prime::<N>);
-        let p = prime::<N>()?;
-        let q = match helper {
-            Ok(handle) => match handle.join() {
-                Ok(q) => q?,
-                Err(_) => return Err(KeygenError::Key("prime search thread panicked".into())),
-            },
-            Err(_) => prime::<N>()?,
+            .spawn_scoped(scope, search);
+        let mine = search();
+        let theirs = match helper {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(KeygenError::Key("prime search thread panicked".into()))),
+            Err(_) => Ok(()),
         };
-        Ok((p, q))
+        // A failing thread stopped early; the other then found the rest.
+        match (mine, theirs) {
+            (Err(e), _) | (_, Err(e)) if !enough() => Err(e),
+            _ => Ok(()),
+        }
     })
 }
 
@@ -136,12 +295,16 @@ fn rem_small<const N: usize>(x: &[u64; N], m: u64) -> u64 {
     r
 }
 
-/// A prime of `64 × N` bits with its two top bits set, big-endian bytes.
-fn prime<const N: usize>() -> Result<Vec<u8>, KeygenError> {
+/// A prime of `64 × N` bits with its two top bits set, big-endian bytes; `None` once `stop`
+/// says so (asked before each candidate's test).
+fn prime<const N: usize>(stop: &dyn Fn() -> bool) -> Result<Option<Vec<u8>>, KeygenError> {
     let primes = small_primes();
     let rounds = mr_rounds(64 * N);
     let mut composite = vec![false; WINDOW];
     loop {
+        if stop() {
+            return Ok(None);
+        }
         let mut start = random_limbs::<N>()?;
         start[N - 1] |= 0b11 << 62;
         start[0] |= 1;
@@ -172,6 +335,9 @@ fn prime<const N: usize>() -> Result<Vec<u8>, KeygenError> {
             if is_composite || (re + 2 * k as u64) % PUBLIC_EXPONENT == 1 {
                 continue;
             }
+            if stop() {
+                return Ok(None);
+            }
             let candidate = add_small(&start, 2 * k as u64);
             let m = Montgomery::new(&candidate);
             if !m.miller_rabin_base2() {
@@ -185,7 +351,7 @@ fn prime<const N: usize>() -> Result<Vec<u8>, KeygenError> {
                 }
             }
             if passed {
-                return Ok(to_bytes_be(&candidate));
+                return Ok(Some(to_bytes_be(&candidate)));
             }
         }
     }
@@ -496,6 +662,21 @@ mod tests {
             *o = d;
         }
         out
+    }
+
+    #[test]
+    fn a_key_pool_hands_out_distinct_prefetched_keys_then_runs_dry() {
+        let pool: &'static KeyPool = Box::leak(Box::new(KeyPool::new()));
+        assert!(pool.take().is_none(), "an idle pool has nothing");
+        pool.start(2);
+        let first = pool.take().expect("a first key");
+        let second = pool.take().expect("a second key");
+        assert!(pool.take().is_none(), "two keys were asked for");
+        for key in [&first, &second] {
+            assert_eq!(key.n().bits(), PREFETCH_BITS);
+            key.validate().expect("valid key");
+        }
+        assert_ne!(first.n(), second.n());
     }
 
     #[test]
