@@ -73,7 +73,7 @@ fn line_prefix(line: usize) -> String {
 /// sigs.k8s.io/yaml `Unmarshal` into `interface{}` (before the caller's Go type is applied):
 /// the first document as JSON data, numbers as `f64`. An empty document is `Value::Null`.
 pub(crate) fn unmarshal(text: &str) -> Result<Value, YamlError> {
-    let tree = read_tree(text)?;
+    let tree = read_tree(text, None)?;
     let Some(root) = tree.root else {
         return Ok(Value::Null);
     };
@@ -87,12 +87,16 @@ pub(crate) fn unmarshal(text: &str) -> Result<Value, YamlError> {
 /// (and the same error, if any) as [`unmarshal`] with the other top-level entries left out.
 ///
 /// The whole document is still parsed, so every syntax error is found. The other entries
-/// are not decoded when nothing in the document can fail after parsing: no aliases, no
-/// tags, no merge keys, no collection, null or uint64 map keys and no NaN or infinite
-/// numbers (the only sources of go-yaml decoding and JSON conversion errors); otherwise the
-/// whole document is decoded by [`unmarshal`] and then restricted.
+/// are neither kept in the node tree nor decoded when nothing in the document can fail after
+/// parsing: no aliases, no tags, no merge keys, no collection, null or uint64 map keys and
+/// no NaN or infinite numbers (the only sources of go-yaml decoding and JSON conversion
+/// errors); otherwise the whole document is read and decoded as by [`unmarshal`] and then
+/// restricted.
 pub(crate) fn unmarshal_keys(text: &str, keys: &[&str]) -> Result<Value, YamlError> {
-    let tree = read_tree(text)?;
+    let mut tree = read_tree(text, Some(keys))?;
+    if tree.pruned && !cannot_fail_late(&tree) {
+        tree = read_tree(text, None)?;
+    }
     let Some(root) = tree.root else {
         return Ok(Value::Null);
     };
@@ -128,48 +132,45 @@ pub(crate) fn unmarshal_keys(text: &str, keys: &[&str]) -> Result<Value, YamlErr
 
 /// Whether decoding and converting `tree` cannot fail (see [`unmarshal_keys`]).
 fn cannot_fail_late(tree: &Tree) -> bool {
-    for node in &tree.nodes {
-        match &node.kind {
-            NodeKind::Alias { .. } => return false,
-            NodeKind::Scalar {
-                value,
-                implicit,
-                tag,
-            } => {
-                if !tag.is_empty() {
-                    return false;
-                }
-                if *implicit
-                    && let Resolved::Float(f) = resolve::resolve_plain(value, Flavor::V2)
-                    && !f.is_finite()
-                {
-                    return false;
-                }
-            }
-            NodeKind::Sequence(_) => {}
-            NodeKind::Mapping(children) => {
-                for &key in children.iter().step_by(2) {
-                    match &tree.nodes[key].kind {
-                        NodeKind::Scalar {
-                            value, implicit, ..
-                        } => {
-                            if *implicit
-                                && (value == "<<"
-                                    || matches!(
-                                        resolve::resolve_plain(value, Flavor::V2),
-                                        Resolved::Null | Resolved::Uint(_) | Resolved::Merge
-                                    ))
-                            {
-                                return false;
-                            }
-                        }
-                        _ => return false,
-                    }
-                }
-            }
+    tree.nodes.iter().all(|node| match &node.kind {
+        NodeKind::Alias { .. } => false,
+        NodeKind::Scalar {
+            value,
+            implicit,
+            tag,
+        } => scalar_cannot_fail(value, *implicit, tag),
+        NodeKind::Sequence(_) => true,
+        NodeKind::Mapping(children) => children
+            .iter()
+            .step_by(2)
+            .all(|&key| key_cannot_fail(&tree.nodes[key].kind)),
+    })
+}
+
+/// A scalar that decodes and converts to JSON without error: untagged, and not a NaN or
+/// infinite float.
+fn scalar_cannot_fail(value: &str, implicit: bool, tag: &str) -> bool {
+    tag.is_empty()
+        && !(implicit
+            && matches!(resolve::resolve_plain(value, Flavor::V2), Resolved::Float(f) if !f.is_finite()))
+}
+
+/// A mapping key that converts to a JSON key without error: a scalar that is not a merge
+/// key, null or a uint64.
+fn key_cannot_fail(kind: &NodeKind) -> bool {
+    match kind {
+        NodeKind::Scalar {
+            value, implicit, ..
+        } => {
+            !(*implicit
+                && (value == "<<"
+                    || matches!(
+                        resolve::resolve_plain(value, Flavor::V2),
+                        Resolved::Null | Resolved::Uint(_) | Resolved::Merge
+                    )))
         }
+        _ => false,
     }
-    true
 }
 
 // ---- step 1: node tree -------------------------------------------------------------------
@@ -200,6 +201,15 @@ struct Node {
 struct Tree {
     nodes: Vec<Node>,
     root: Option<NodeId>,
+    /// Whether values of root keys not asked for were left out (see [`read_tree_once`]).
+    pruned: bool,
+}
+
+/// An open collection inside a value left out of the tree.
+struct PrunedCollection {
+    mapping: bool,
+    /// Entries so far (keys and values count separately in a mapping).
+    children: usize,
 }
 
 /// A granit syntax error in go-yaml's words where the two parsers agree on the problem.
@@ -266,18 +276,23 @@ enum Attempt {
     /// granit requires continuation lines of a quoted scalar to be indented deeper than the
     /// enclosing block; libyaml does not check. The line (1-based) to indent and try again.
     Reindent(usize),
+    /// Pruning was asked for, but the document has something that must then be decoded
+    /// everywhere (an alias, a tag, a key that may fail): read it whole.
+    Unprunable,
 }
 
-/// Reads the first document into a node tree (see [`read_tree_once`]). Continuation lines of
-/// quoted scalars that libyaml accepts at any indentation are indented for granit; this
-/// cannot change the value, as leading blanks of such lines are dropped when folding.
-fn read_tree(text: &str) -> Result<Tree, YamlError> {
+/// Reads the first document into a node tree (see [`read_tree_once`], which also says what
+/// `keep` prunes). Continuation lines of quoted scalars that libyaml accepts at any
+/// indentation are indented for granit; this cannot change the value, as leading blanks of
+/// such lines are dropped when folding.
+fn read_tree(text: &str, mut keep: Option<&[&str]>) -> Result<Tree, YamlError> {
     let mut patched: Option<String> = None;
     for _ in 0..=MAX_REINDENTS {
         let current = patched.as_deref().unwrap_or(text);
-        match read_tree_once(current) {
+        match read_tree_once(current, keep) {
             Ok(tree) => return Ok(tree),
             Err(Attempt::Failed(error)) => return Err(error),
+            Err(Attempt::Unprunable) => keep = None,
             Err(Attempt::Reindent(line)) => {
                 let mut lines: Vec<&str> = current.split_inclusive('\n').collect();
                 let Some(target) = lines.get_mut(line.saturating_sub(1)) else {
@@ -290,8 +305,11 @@ fn read_tree(text: &str) -> Result<Tree, YamlError> {
             }
         }
     }
-    read_tree_once(patched.as_deref().unwrap_or(text)).map_err(|attempt| match attempt {
+    read_tree_once(patched.as_deref().unwrap_or(text), None).map_err(|attempt| match attempt {
         Attempt::Failed(error) => error,
+        Attempt::Unprunable => YamlError::Decode {
+            message: "internal error: pruning not asked for".to_owned(),
+        },
         Attempt::Reindent(line) => YamlError::Syntax {
             line,
             problem: "invalid indentation in multiline quoted scalar".to_owned(),
@@ -299,7 +317,15 @@ fn read_tree(text: &str) -> Result<Tree, YamlError> {
     })
 }
 
-fn read_tree_once(text: &str) -> Result<Tree, Attempt> {
+/// One parse of the first document into a node tree.
+///
+/// With `keep`, the values of root-mapping keys that are not in `keep` (ignoring ASCII case)
+/// are parsed (so syntax errors are still found) but not stored: each becomes an empty
+/// plain scalar, and the tree is marked pruned. Such a value must hold nothing that could
+/// fail to decode later ([`scalar_cannot_fail`], [`key_cannot_fail`]), and the document
+/// no alias (an alias could name an anchor inside a left-out value); otherwise
+/// [`Attempt::Unprunable`].
+fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
     // libyaml (YAML 1.1) also breaks lines at NEL, LS and PS; NEL is read as "\n" exactly,
     // LS and PS are taken as "\n" too (go-yaml keeps them as characters inside quoted and
     // block scalars, the one place this differs).
@@ -321,7 +347,11 @@ fn read_tree_once(text: &str) -> Result<Tree, Attempt> {
     let mut tree = Tree {
         nodes: Vec::new(),
         root: None,
+        pruned: false,
     };
+    // Pruning: the next node is a value to leave out; the open collections inside one.
+    let mut prune_next = false;
+    let mut pruning: Vec<PrunedCollection> = Vec::new();
     // Anchor ids (granit's) and names to nodes; open collections with their children.
     let mut anchors: HashMap<usize, NodeId> = HashMap::new();
     let mut anchor_names: HashMap<usize, String> = HashMap::new();
@@ -379,6 +409,7 @@ fn read_tree_once(text: &str) -> Result<Tree, Attempt> {
                 }
                 continue;
             }
+            ParseEvent::Alias(_) if keep.is_some() => return Err(Attempt::Unprunable),
             ParseEvent::Alias(id) => {
                 let Some(&target) = anchors.get(&id) else {
                     return Err(Attempt::Failed(YamlError::Decode {
@@ -410,8 +441,14 @@ fn read_tree_once(text: &str) -> Result<Tree, Attempt> {
                 } else {
                     value
                 };
-                let is_key = matches!(open.last(), Some((id, children))
-                    if matches!(tree.nodes[*id].kind, NodeKind::Mapping(_)) && children.len() % 2 == 0);
+                let is_key = if prune_next {
+                    false
+                } else if let Some(inner) = pruning.last() {
+                    inner.mapping && inner.children % 2 == 0
+                } else {
+                    matches!(open.last(), Some((id, children))
+                    if matches!(tree.nodes[*id].kind, NodeKind::Mapping(_)) && children.len() % 2 == 0)
+                };
                 if is_key && empty && tag.is_none() && text.as_bytes().get(start) == Some(&b':') {
                     // libyaml has no empty implicit keys: `: x` in a block mapping.
                     return Err(Attempt::Failed(YamlError::Syntax {
@@ -447,6 +484,9 @@ fn read_tree_once(text: &str) -> Result<Tree, Attempt> {
                 if let Some(Some(flow_start)) = flow_starts.pop() {
                     tab_ok.push((flow_start, end));
                 }
+                if pruning.pop().is_some() {
+                    continue;
+                }
                 let Some((id, children)) = open.pop() else {
                     continue;
                 };
@@ -462,8 +502,78 @@ fn read_tree_once(text: &str) -> Result<Tree, Attempt> {
         if !in_document {
             continue;
         }
-        let id = tree.nodes.len();
         let is_collection = matches!(new_node.kind, NodeKind::Sequence(_) | NodeKind::Mapping(_));
+        if prune_next || !pruning.is_empty() {
+            let is_key = pruning
+                .last()
+                .is_some_and(|c| c.mapping && c.children % 2 == 0);
+            let fine = match &new_node.kind {
+                NodeKind::Scalar {
+                    value,
+                    implicit,
+                    tag,
+                } => scalar_cannot_fail(value, *implicit, tag),
+                _ => true,
+            };
+            if !fine || (is_key && !key_cannot_fail(&new_node.kind)) {
+                return Err(Attempt::Unprunable);
+            }
+            if let Some(inner) = pruning.last_mut() {
+                inner.children += 1;
+            }
+            if is_collection {
+                if open.len() + pruning.len() >= MAX_DEPTH {
+                    return Err(Attempt::Failed(YamlError::Syntax {
+                        line,
+                        problem: format!("exceeded max depth of {MAX_DEPTH}"),
+                    }));
+                }
+                pruning.push(PrunedCollection {
+                    mapping: matches!(new_node.kind, NodeKind::Mapping(_)),
+                    children: 0,
+                });
+            }
+            if !prune_next {
+                continue;
+            }
+            // The left-out value's stand-in, as the entry's value.
+            prune_next = false;
+            tree.pruned = true;
+            let id = tree.nodes.len();
+            tree.nodes.push(Node {
+                kind: NodeKind::Scalar {
+                    value: String::new(),
+                    implicit: true,
+                    tag: String::new(),
+                },
+            });
+            if let Some((_, children)) = open.last_mut() {
+                children.push(id);
+            }
+            continue;
+        }
+        // A root-mapping key whose value is not wanted: leave that value out.
+        if let Some(keep) = keep
+            && let [(root, children)] = open.as_slice()
+            && children.len() % 2 == 0
+            && matches!(tree.nodes[*root].kind, NodeKind::Mapping(_))
+            && let NodeKind::Scalar {
+                value,
+                implicit,
+                tag,
+            } = &new_node.kind
+            && tag.is_empty()
+            // Keys that convert to another text (`1e3` is "1000", `n` "false") are kept.
+            && (!implicit
+                || matches!(
+                    resolve::resolve_plain(value, Flavor::V2),
+                    Resolved::Str
+                ))
+            && !keep.iter().any(|k| k.eq_ignore_ascii_case(value))
+        {
+            prune_next = true;
+        }
+        let id = tree.nodes.len();
         tree.nodes.push(new_node);
         last_node = Some(id);
         match open.last_mut() {
@@ -515,7 +625,7 @@ fn stray_closer(text: &str, error: &ScanError) -> Option<Tree> {
     if !prefix.trim_start().starts_with(['[', '{']) {
         return None;
     }
-    read_tree_once(prefix)
+    read_tree_once(prefix, None)
         .ok()
         .filter(|tree| tree.root.is_some())
 }
