@@ -510,6 +510,9 @@ pub(crate) fn parse(
         control_depth: 0,
         has_function,
         trees: Vec::new(),
+        pending_nodes: Vec::new(),
+        pending_cmds: Vec::new(),
+        pending_args: Vec::new(),
         text: source.clone(),
         interner,
     };
@@ -582,6 +585,13 @@ struct Parser<'a> {
     control_depth: usize,
     has_function: &'a dyn Fn(&str) -> bool,
     trees: Vec<Tree>,
+    /// Nodes, commands and operands of the lists, pipelines and commands being parsed, each
+    /// construct's above those of the constructs enclosing it. A finished construct takes
+    /// its own off the top in one allocation of the exact size, instead of growing a vector
+    /// and shrinking it (trees live as long as the template set).
+    pending_nodes: Vec<Node>,
+    pending_cmds: Vec<CommandNode>,
+    pending_args: Vec<Arg>,
     text: Arc<[u8]>,
     interner: &'a mut Interner,
 }
@@ -676,7 +686,7 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_top(&mut self) -> PResult<ListNode> {
-        let mut root = ListNode::default();
+        let mark = self.pending_nodes.len();
         while self.peek().typ != ItemType::Eof {
             if self.peek().typ == ItemType::LeftDelim {
                 let delim = self.next();
@@ -687,12 +697,13 @@ impl<'a> Parser<'a> {
                 self.backup2(delim);
             }
             match self.text_or_action()? {
-                Parsed::Node(n) => root.nodes.push(n),
+                Parsed::Node(n) => self.pending_nodes.push(n),
                 other => return self.errorf(format!("unexpected {}", other.describe())),
             }
         }
-        root.nodes.shrink_to_fit();
-        Ok(root)
+        Ok(ListNode {
+            nodes: self.pending_nodes.drain(mark..).collect(),
+        })
     }
 
     fn parse_definition(&mut self) -> PResult<()> {
@@ -738,13 +749,15 @@ impl<'a> Parser<'a> {
     }
 
     fn item_list(&mut self) -> PResult<(ListNode, Parsed)> {
-        let mut list = ListNode::default();
+        let mark = self.pending_nodes.len();
         while self.peek_non_space().typ != ItemType::Eof {
             let n = self.text_or_action()?;
             match n {
-                Parsed::Node(n) => list.nodes.push(n),
+                Parsed::Node(n) => self.pending_nodes.push(n),
                 other => {
-                    list.nodes.shrink_to_fit();
+                    let list = ListNode {
+                        nodes: self.pending_nodes.drain(mark..).collect(),
+                    };
                     return Ok((list, other));
                 }
             }
@@ -831,6 +844,7 @@ impl<'a> Parser<'a> {
             decl: Vec::new(),
             cmds: Vec::new(),
         };
+        let mark = self.pending_cmds.len();
         'decls: loop {
             let v = self.peek_non_space();
             if v.typ != ItemType::Variable {
@@ -875,9 +889,9 @@ impl<'a> Parser<'a> {
         loop {
             let token = self.next_non_space();
             if token.typ == end {
+                pipe.cmds = self.pending_cmds.drain(mark..).collect();
                 self.check_pipeline(&pipe, context)?;
                 // Trees live as long as the template set: give back growth slack.
-                pipe.cmds.shrink_to_fit();
                 pipe.decl.shrink_to_fit();
                 return Ok(pipe);
             }
@@ -896,7 +910,7 @@ impl<'a> Parser<'a> {
                 | ItemType::LeftParen => {
                     self.backup();
                     let cmd = self.command()?;
-                    pipe.cmds.push(cmd);
+                    self.pending_cmds.push(cmd);
                 }
                 _ => return self.unexpected(&token, context),
             }
@@ -1092,14 +1106,11 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> PResult<CommandNode> {
         let pos = self.peek_non_space().pos;
-        let mut cmd = CommandNode {
-            pos,
-            args: Vec::new(),
-        };
+        let mark = self.pending_args.len();
         loop {
             self.peek_non_space();
             if let Some(operand) = self.operand()? {
-                cmd.args.push(operand);
+                self.pending_args.push(operand);
             }
             let token = self.next();
             match token.typ {
@@ -1110,11 +1121,13 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        if cmd.args.is_empty() {
+        if self.pending_args.len() == mark {
             return self.errorf("empty command");
         }
-        cmd.args.shrink_to_fit();
-        Ok(cmd)
+        Ok(CommandNode {
+            pos,
+            args: self.pending_args.drain(mark..).collect(),
+        })
     }
 
     fn operand(&mut self) -> PResult<Option<Arg>> {
