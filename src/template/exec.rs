@@ -153,12 +153,14 @@ enum Callee<'f> {
 }
 
 impl Callee<'_> {
-    fn sig(&self) -> Signature {
+    /// The signature, borrowed where one is stored (this runs on every call).
+    fn sig(&self) -> std::borrow::Cow<'_, Signature> {
+        use std::borrow::Cow;
         match self {
-            Callee::Builtin(b) => b.signature(),
-            Callee::Native(f) => f.sig.clone(),
-            Callee::TypeMethod(_, m) => m.sig.clone(),
-            Callee::ObjectMethod(_, s) => s.clone(),
+            Callee::Builtin(b) => Cow::Owned(b.signature()),
+            Callee::Native(f) => Cow::Borrowed(&f.sig),
+            Callee::TypeMethod(_, m) => Cow::Borrowed(&m.sig),
+            Callee::ObjectMethod(_, s) => Cow::Borrowed(s),
         }
     }
 }

@@ -1076,9 +1076,10 @@ impl<'a> Parser<'a> {
     }
 
     fn split_ident(&mut self, s: &str) -> Box<[Str]> {
-        s.split('.')
-            .map(|part| self.interner.intern(part))
-            .collect()
+        // Sized up front: collecting from `split` would grow a vector, then shrink it.
+        let mut parts = Vec::with_capacity(s.bytes().filter(|&b| b == b'.').count() + 1);
+        parts.extend(s.split('.').map(|part| self.interner.intern(part)));
+        parts.into_boxed_slice()
     }
 
     /// The shared literal for `quoted` (a string or raw string token).
