@@ -30,6 +30,7 @@ pub mod chart;
 pub mod cli;
 pub mod codec;
 pub mod controller;
+pub mod helper_threads;
 pub mod hooks;
 pub mod release;
 pub mod repo;

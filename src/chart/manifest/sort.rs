@@ -8,6 +8,7 @@ use super::ManifestError;
 use super::head::{Head, parse_head};
 use super::hook::{HOOK_ANNOTATION, Hook};
 use super::split::split_manifests;
+use crate::helper_threads;
 
 /// Helm's install order of kinds (Go: `releaseutil.InstallOrder`). Kinds not listed come
 /// after all listed ones, alphabetically.
@@ -161,51 +162,49 @@ pub fn sort_manifests(
 /// Total size of documents above which their heads are decoded on several threads.
 const PARALLEL_THRESHOLD_BYTES: usize = 256 * 1024;
 
-/// Decodes every document's head, in order. Decoding a head means decoding the whole YAML
+/// Decodes every document's head, in order. Decoding a head means parsing the whole YAML
 /// document (Helm fails on a syntax error anywhere in it), which dominates the cost for
-/// charts with large CRDs, so big inputs are spread over the available cores; results keep
-/// the documents' order, and the first failure in that order is the one reported.
+/// charts with large CRDs, so big inputs are split between this thread and up to 7 helper
+/// threads, as far as the process-wide budget allows ([`crate::helper_threads`]); results
+/// keep the documents' order, and the first failure in that order is the one reported.
 fn parse_heads(documents: &[(&String, &str)]) -> Vec<Result<Head, String>> {
+    const MAX_HELPERS: usize = 7;
+    let decode_all = |chunk: &[(&String, &str)]| -> Vec<Result<Head, String>> {
+        chunk.iter().map(|(_, d)| parse_head(d)).collect()
+    };
     let total: usize = documents.iter().map(|(_, d)| d.len()).sum();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get().min(8))
-        .unwrap_or(1);
-    if threads < 2 || total < PARALLEL_THRESHOLD_BYTES || documents.len() < 2 {
-        return documents.iter().map(|(_, d)| parse_head(d)).collect();
+    if total < PARALLEL_THRESHOLD_BYTES || documents.len() < 2 {
+        return decode_all(documents);
     }
-    // Contiguous chunks of roughly equal byte size.
-    let target = total.div_ceil(threads);
+    let helpers = helper_threads::grant(MAX_HELPERS.min(documents.len() - 1));
+    if helpers.count() == 0 {
+        return decode_all(documents);
+    }
+    // Contiguous chunks of roughly equal byte size, one per thread.
+    let target = total.div_ceil(1 + helpers.count());
     let mut chunks: Vec<&[(&String, &str)]> = Vec::new();
     let (mut start, mut size) = (0, 0);
     for (i, (_, d)) in documents.iter().enumerate() {
         size += d.len();
-        if size >= target {
+        if size >= target && chunks.len() < helpers.count() {
             chunks.push(&documents[start..=i]);
             start = i + 1;
             size = 0;
         }
     }
-    if start < documents.len() {
-        chunks.push(&documents[start..]);
-    }
+    chunks.push(&documents[start..]);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
+        let handles: Vec<_> = chunks[1..]
             .iter()
-            .map(|chunk| {
-                scope.spawn(move || chunk.iter().map(|(_, d)| parse_head(d)).collect::<Vec<_>>())
-            })
+            .map(|&chunk| (chunk, scope.spawn(move || decode_all(chunk))))
             .collect();
-        handles
-            .into_iter()
-            .zip(chunks.iter())
-            .flat_map(|(handle, chunk)| {
-                // A panicking worker would be a bug in the decoder; decode its chunk again
-                // here so the panic surfaces on this thread.
-                handle
-                    .join()
-                    .unwrap_or_else(|_| chunk.iter().map(|(_, d)| parse_head(d)).collect())
-            })
-            .collect()
+        let mut heads = decode_all(chunks[0]);
+        for (chunk, handle) in handles {
+            // A panicking helper would be a bug in the decoder; decode its chunk again here
+            // so the panic surfaces on this thread.
+            heads.extend(handle.join().unwrap_or_else(|_| decode_all(chunk)));
+        }
+        heads
     })
 }
 

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use crate::chart::files::files_value;
 use crate::chart::model::{Chart, ChartPath};
+use crate::helper_threads;
 use crate::template::helm_funcs::{HelmFuncOptions, HostResolver, LookupFn};
 use crate::template::value::Str;
 use crate::template::value::go_lossy;
@@ -147,11 +148,13 @@ pub fn render_templates_bytes(
         .iter()
         .map(|name| (name.as_str(), templates[*name].source.clone()))
         .collect();
-    set.add_all(&sources, parse_threads(&sources))
+    let helpers = parse_helpers(&sources);
+    set.add_all(&sources, 1 + helpers.count())
         .map_err(|(i, e)| EngineError::Parse {
             template: names[i].clone(),
             message: template::helm_parse_error_message(names[i], &e),
         })?;
+    drop(helpers);
 
     let mut rendered = BTreeMap::new();
     for name in names {
@@ -179,15 +182,19 @@ pub fn render_templates_bytes(
     Ok(rendered)
 }
 
-/// Threads for parsing a chart's templates: one per core (at most 4) once the sources
-/// reach 256 KiB, where a thread's start-up (tens of microseconds) is small beside the work.
-fn parse_threads(sources: &[NamedSource<'_>]) -> usize {
+/// Helper threads for parsing a chart's templates beside the caller's: up to 3 (4 threads in
+/// all) once the sources reach 256 KiB, where a thread's start-up (tens of microseconds) is
+/// small beside the work, as far as the process-wide budget allows
+/// ([`crate::helper_threads`]).
+fn parse_helpers(sources: &[NamedSource<'_>]) -> helper_threads::HelperGrant {
     const PARALLEL_FROM_BYTES: usize = 256 * 1024;
+    const MAX_HELPERS: usize = 3;
     let bytes: usize = sources.iter().map(|(_, s)| s.len()).sum();
-    if bytes < PARALLEL_FROM_BYTES {
-        return 1;
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    helper_threads::grant(if bytes < PARALLEL_FROM_BYTES {
+        0
+    } else {
+        MAX_HELPERS
+    })
 }
 
 /// Frees a parsed template set on a helper thread: tearing down the trees of a large chart

@@ -1,0 +1,67 @@
+//! A process-wide budget of helper threads for spreading one render's CPU work over the cores
+//! (template parsing, manifest heads). The budget is one thread per core beyond the caller's
+//! own, shared by every render in the process: concurrent reconciles in the operator then
+//! share the cores instead of each starting a full set of threads. A caller that gets no
+//! helpers does the work on its own thread.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Helper threads currently granted, process-wide.
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+/// Helper threads granted to one caller; they return to the budget when this is dropped, so
+/// hold it until the helpers have finished.
+#[derive(Debug)]
+pub struct HelperGrant {
+    count: usize,
+}
+
+impl HelperGrant {
+    /// How many helper threads the caller may start (0 when the budget is used up).
+    pub fn count(&self) -> usize {
+        self.count
+    }
+}
+
+impl Drop for HelperGrant {
+    fn drop(&mut self) {
+        IN_USE.fetch_sub(self.count, Ordering::SeqCst);
+    }
+}
+
+/// The budget: the available cores (`std::thread::available_parallelism`, which honours CPU
+/// affinity and cgroup quotas) minus one; 0 when that is unknown.
+pub fn budget() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get() - 1)
+}
+
+/// Grants up to `wanted` helper threads from the part of the budget not in use (possibly
+/// none).
+pub fn grant(wanted: usize) -> HelperGrant {
+    let limit = budget();
+    let mut granted = 0;
+    // The closure may run again when another caller got in first; the last run counts.
+    let _ = IN_USE.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+        granted = wanted.min(limit.saturating_sub(used));
+        Some(used + granted)
+    });
+    HelperGrant { count: granted }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Other tests render concurrently and hold grants of their own, so only bounds that hold
+    // whatever they do are checked.
+    #[test]
+    fn grants_never_exceed_the_budget() {
+        let first = grant(usize::MAX);
+        let second = grant(usize::MAX);
+        assert!(first.count() + second.count() <= budget());
+        assert_eq!(grant(0).count(), 0);
+        drop(first);
+        drop(second);
+        assert!(IN_USE.load(Ordering::SeqCst) <= budget());
+    }
+}
