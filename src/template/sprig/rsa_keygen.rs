@@ -17,12 +17,12 @@
 //!   Montgomery form on fixed-size limbs), and one that passes gets the further rounds with
 //!   random bases that bring it to Go's count for its size (5 rounds in total for 1024-bit
 //!   primes, 4 for 2048-bit ones; FIPS 186-5 table B.1 as BoringSSL and Go apply it);
-//! - squarings use a dedicated routine, and the two primes of a key are searched on two
-//!   threads.
+//! - squarings use a dedicated routine, and primes are searched on two threads until the
+//!   key's two are found (`find_primes`).
 //!
 //! A caller that knows keys will be wanted (`wheelhouse template` on a chart whose templates
-//! call `genCA` and friends) can [`prefetch`] 2048-bit keys: they are generated on a
-//! background thread while the chart loads and renders, and [`generate`] hands them out.
+//! call `genCA` and friends) can [`prefetch`] 2048-bit keys: they are generated in the
+//! background while the chart loads and renders, and [`generate`] hands them out.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -157,9 +157,9 @@ fn process_pool() -> &'static KeyPool {
     POOL.get_or_init(KeyPool::new)
 }
 
-/// Starts generating `count` keys of [`PREFETCH_BITS`] bits, one after another, on a
-/// background thread; [`generate`] of that size takes them, waiting for one under way rather
-/// than starting its own. Keys nobody takes are dropped with the process. A key that fails
+/// Starts generating `count` keys of [`PREFETCH_BITS`] bits on a background thread (its
+/// prime search uses a second one, see `find_primes`); [`generate`] of that size takes them
+/// as they are made, waiting for one under way rather than starting its own. Keys nobody takes are dropped with the process. A key that fails
 /// to generate is not offered (the caller's own generation then reports the error). Does
 /// nothing if the thread cannot start.
 pub fn prefetch(count: usize) {
