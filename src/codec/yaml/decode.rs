@@ -389,6 +389,16 @@ fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
         let line = span.start.line();
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
+        // Whether a node this event starts is a mapping key (inside a left-out value, of the
+        // innermost left-out mapping).
+        let is_key = if prune_next {
+            false
+        } else if let Some(inner) = pruning.last() {
+            inner.mapping && inner.children % 2 == 0
+        } else {
+            matches!(open.last(), Some((id, children))
+            if matches!(tree.nodes[*id].kind, NodeKind::Mapping(_)) && children.len() % 2 == 0)
+        };
         let new_node = match event {
             ParseEvent::StreamStart | ParseEvent::StreamEnd => continue,
             ParseEvent::DocumentStart(..) => {
@@ -440,14 +450,6 @@ fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
                     std::borrow::Cow::Borrowed("")
                 } else {
                     value
-                };
-                let is_key = if prune_next {
-                    false
-                } else if let Some(inner) = pruning.last() {
-                    inner.mapping && inner.children % 2 == 0
-                } else {
-                    matches!(open.last(), Some((id, children))
-                    if matches!(tree.nodes[*id].kind, NodeKind::Mapping(_)) && children.len() % 2 == 0)
                 };
                 if is_key && empty && tag.is_none() && text.as_bytes().get(start) == Some(&b':') {
                     // libyaml has no empty implicit keys: `: x` in a block mapping.
@@ -503,10 +505,13 @@ fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
             continue;
         }
         let is_collection = matches!(new_node.kind, NodeKind::Sequence(_) | NodeKind::Mapping(_));
+        if is_collection && open.len() + pruning.len() >= MAX_DEPTH {
+            return Err(Attempt::Failed(YamlError::Syntax {
+                line,
+                problem: format!("exceeded max depth of {MAX_DEPTH}"),
+            }));
+        }
         if prune_next || !pruning.is_empty() {
-            let is_key = pruning
-                .last()
-                .is_some_and(|c| c.mapping && c.children % 2 == 0);
             let fine = match &new_node.kind {
                 NodeKind::Scalar {
                     value,
@@ -522,12 +527,6 @@ fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
                 inner.children += 1;
             }
             if is_collection {
-                if open.len() + pruning.len() >= MAX_DEPTH {
-                    return Err(Attempt::Failed(YamlError::Syntax {
-                        line,
-                        problem: format!("exceeded max depth of {MAX_DEPTH}"),
-                    }));
-                }
                 pruning.push(PrunedCollection {
                     mapping: matches!(new_node.kind, NodeKind::Mapping(_)),
                     children: 0,
@@ -581,12 +580,6 @@ fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
             None => tree.root = Some(id),
         }
         if is_collection {
-            if open.len() >= MAX_DEPTH {
-                return Err(Attempt::Failed(YamlError::Syntax {
-                    line,
-                    problem: format!("exceeded max depth of {MAX_DEPTH}"),
-                }));
-            }
             open.push((id, Vec::new()));
         }
     }
