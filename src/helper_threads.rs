@@ -48,6 +48,23 @@ pub fn grant(wanted: usize) -> HelperGrant {
     HelperGrant { count: granted }
 }
 
+/// For tests of helper-thread users: calls `start` until it returns something (a helper was
+/// granted), for up to a second, since other tests hold helpers for moments. `None` only when
+/// the budget is 0 (one core); panics when no helper came within the second.
+#[cfg(test)]
+pub fn start_when_granted<T>(mut start: impl FnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..200 {
+        if let Some(started) = start() {
+            return Some(started);
+        }
+        if budget() == 0 {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("no helper thread was granted within a second");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,10 @@
 //! - [`helm_exec_error_message`] / [`helm_parse_error_message`]: Helm's reformatting of
 //!   Go's errors (`execution error at (…)`, `parse error at (…)`).
 //!
-//! Module map: `lex` (tokens), `parse` (trees), `exec` (evaluation), `builtins` (Go's
+//! - [`ParseAhead`]: parse sources on a helper thread before the set exists, for
+//!   [`TemplateSet::add_all_with`].
+//!
+//! Module map: `lex` (tokens), `parse` (trees), `parse_ahead`, `exec` (evaluation), `builtins` (Go's
 //! predefined functions), `gofmt` (Go's `fmt` verbs), `value`, `error`, `funcs`.
 
 mod builtins;
@@ -20,6 +23,7 @@ pub mod gofmt;
 pub mod helm_funcs;
 mod lex;
 mod parse;
+mod parse_ahead;
 pub mod sprig;
 pub mod value;
 
@@ -30,9 +34,11 @@ mod oracle_tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use error::{FuncError, TemplateError};
 pub use funcs::{CallContext, FuncMap, Function, ParamType, Signature};
+pub use parse_ahead::{ParseAhead, ParsedAhead};
 pub use value::{
     CollType, ElemType, GoMap, IntKind, List, Method, NamedType, Object, UintKind, Value,
 };
@@ -155,66 +161,107 @@ impl TemplateSet {
         sources: &[NamedSource<'_>],
         threads: usize,
     ) -> Result<(), (usize, TemplateError)> {
-        let threads = threads.clamp(1, sources.len().max(1));
+        self.add_all_with(sources, threads, ParsedAhead::default())
+    }
+
+    /// [`TemplateSet::add_all`] taking the trees a [`ParseAhead`] parsed for sources of the
+    /// same name and the same shared bytes; the other sources are parsed here. Same result
+    /// and errors as [`TemplateSet::add_all`].
+    ///
+    /// Errors: as [`TemplateSet::add_all`].
+    pub fn add_all_with(
+        &mut self,
+        sources: &[NamedSource<'_>],
+        threads: usize,
+        mut ahead: ParsedAhead,
+    ) -> Result<(), (usize, TemplateError)> {
+        let mut slots: Vec<Option<Result<Vec<Tree>, TemplateError>>> = sources
+            .iter()
+            .map(|(name, source)| ahead.take(name, source))
+            .collect();
+        // Whatever is left was parsed for templates that are not rendered.
+        drop(ahead);
+        let missing: Vec<usize> = (0..sources.len()).filter(|&i| slots[i].is_none()).collect();
+        let threads = threads.clamp(1, missing.len().max(1));
         if threads == 1 {
-            let mut parsed = Vec::with_capacity(sources.len());
-            for (i, (name, source)) in sources.iter().enumerate() {
+            for i in missing {
+                let (name, source) = &sources[i];
                 let funcs = &self.funcs;
                 let has_function = |n: &str| funcs.is_defined(n);
-                let trees = parse::parse(name, source.clone(), &has_function, &mut self.interner)
-                    .map_err(|e| (i, e))?;
-                parsed.push(trees);
+                let result = parse::parse(name, source.clone(), &has_function, &mut self.interner);
+                let failed = result.is_err();
+                slots[i] = Some(result);
+                // Later sources cannot change which error is reported.
+                if failed {
+                    break;
+                }
             }
-            parsed
-                .into_iter()
-                .for_each(|trees| self.insert_trees(trees));
-            return Ok(());
+        } else {
+            self.parse_parallel(sources, &missing, threads, &mut slots);
         }
-        // Contiguous chunks of about equal source bytes, one per thread.
-        let total: usize = sources.iter().map(|(_, s)| s.len()).sum();
-        let share = total.div_ceil(threads).max(1);
-        let mut chunks: Vec<&[NamedSource<'_>]> = Vec::with_capacity(threads);
-        let (mut start, mut bytes) = (0, 0);
-        for (i, (_, source)) in sources.iter().enumerate() {
-            bytes += source.len();
-            if bytes >= share && chunks.len() + 1 < threads {
-                chunks.push(&sources[start..=i]);
-                (start, bytes) = (i + 1, 0);
-            }
-        }
-        chunks.push(&sources[start..]);
-        let funcs: &FuncMap = &self.funcs;
-        let parse_chunk = |chunk: &[NamedSource<'_>]| {
-            let has_function = |n: &str| funcs.is_defined(n);
-            let mut interner = Interner::default();
-            chunk
-                .iter()
-                .map(|(name, source)| {
-                    parse::parse(name, source.clone(), &has_function, &mut interner)
-                })
-                .collect::<Vec<_>>()
-        };
-        let results: Vec<Result<Vec<Tree>, TemplateError>> = std::thread::scope(|scope| {
-            let helpers: Vec<_> = chunks[1..]
-                .iter()
-                .map(|&chunk| (chunk, scope.spawn(move || parse_chunk(chunk))))
-                .collect();
-            let mut results = parse_chunk(chunks[0]);
-            for (chunk, helper) in helpers {
-                // A helper that panicked (a parser bug) is parsed again here, where the
-                // panic then surfaces as it would without threads.
-                results.extend(helper.join().unwrap_or_else(|_| parse_chunk(chunk)));
-            }
-            results
-        });
-        let mut parsed = Vec::with_capacity(results.len());
-        for (i, result) in results.into_iter().enumerate() {
+        let mut parsed = Vec::with_capacity(sources.len());
+        for (i, slot) in slots.into_iter().enumerate() {
+            let result = slot.unwrap_or_else(|| {
+                let (name, source) = &sources[i];
+                let funcs = &self.funcs;
+                let has_function = |n: &str| funcs.is_defined(n);
+                parse::parse(name, source.clone(), &has_function, &mut self.interner)
+            });
             parsed.push(result.map_err(|e| (i, e))?);
         }
         parsed
             .into_iter()
             .for_each(|trees| self.insert_trees(trees));
         Ok(())
+    }
+
+    /// Parses the sources at the indices `missing` on `threads` threads into their slots.
+    fn parse_parallel(
+        &self,
+        sources: &[NamedSource<'_>],
+        missing: &[usize],
+        threads: usize,
+        slots: &mut [Option<Result<Vec<Tree>, TemplateError>>],
+    ) {
+        // Each thread claims the next unparsed source, largest first, until none is left:
+        // parse time per byte varies a lot between files (text against dense actions), so
+        // fixed shares of bytes leave one thread idle while another finishes.
+        let mut by_size = missing.to_vec();
+        by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.len()));
+        let next = AtomicUsize::new(0);
+        let funcs: &FuncMap = &self.funcs;
+        let parse_claimed = || {
+            let has_function = |n: &str| funcs.is_defined(n);
+            let mut interner = Interner::default();
+            let mut done = Vec::new();
+            loop {
+                let claim = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = by_size.get(claim) else {
+                    break;
+                };
+                let (name, source) = &sources[i];
+                done.push((
+                    i,
+                    parse::parse(name, source.clone(), &has_function, &mut interner),
+                ));
+            }
+            done
+        };
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(parse_claimed)).collect();
+            let mut done = parse_claimed();
+            for helper in helpers {
+                // A helper that panicked (a parser bug) leaves its sources unparsed; the
+                // caller parses them again, where the panic then surfaces as it would
+                // without threads.
+                if let Ok(theirs) = helper.join() {
+                    done.extend(theirs);
+                }
+            }
+            for (i, result) in done {
+                slots[i] = Some(result);
+            }
+        });
     }
 
     /// Go's `AddParseTree` for each tree of one source: an empty definition does not replace

@@ -15,8 +15,11 @@
 //! - Templates execute in parse order; files whose base name starts with `_` are skipped.
 //!   The first failure ends the render with Helm's reformatted message. `<no value>` is
 //!   removed from every output.
+//! - Speed, not semantics: [`parse_ahead`] parses the loaded chart's templates on a helper
+//!   thread while dependencies and values are processed; the set takes only trees parsed
+//!   under the final name from the same bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::chart::files::files_value;
@@ -25,7 +28,9 @@ use crate::helper_threads;
 use crate::template::helm_funcs::{HelmFuncOptions, HostResolver, LookupFn};
 use crate::template::value::Str;
 use crate::template::value::go_lossy;
-use crate::template::{self, FuncMap, MissingKey, NamedSource, Options, TemplateSet, Value};
+use crate::template::{
+    self, FuncMap, MissingKey, NamedSource, Options, ParseAhead, TemplateSet, Value,
+};
 
 use super::objects::{chart_value, values_type, values_value};
 
@@ -108,17 +113,21 @@ pub fn render_templates(
     top: &TopValues,
     options: &EngineOptions,
 ) -> Result<BTreeMap<String, String>, EngineError> {
-    Ok(render_templates_bytes(chart, top, options)?
-        .into_iter()
-        .map(|(name, bytes)| {
-            let text = String::from_utf8(bytes).unwrap_or_else(|e| go_lossy(e.as_bytes()));
-            (name, text)
-        })
-        .collect())
+    Ok(
+        render_templates_bytes(chart, top, options, None, &mut |_, _| {})?
+            .into_iter()
+            .map(|(name, bytes)| {
+                let text = String::from_utf8(bytes).unwrap_or_else(|e| go_lossy(e.as_bytes()));
+                (name, text)
+            })
+            .collect(),
+    )
 }
 
 /// [`render_templates`] with each output as the bytes Go produces (Go strings, and so
-/// template output, may hold bytes that are not UTF-8).
+/// template output, may hold bytes that are not UTF-8). `on_output` sees each template's
+/// name and output as soon as it is rendered (in execution order), so that work on the
+/// output can start while later templates execute.
 ///
 /// # Errors
 /// As [`render_templates`].
@@ -126,6 +135,8 @@ pub fn render_templates_bytes(
     chart: &Chart,
     top: &TopValues,
     options: &EngineOptions,
+    ahead: Option<ParseAhead>,
+    on_output: &mut dyn FnMut(&str, &[u8]),
 ) -> Result<BTreeMap<String, Vec<u8>>, EngineError> {
     let mut templates: BTreeMap<String, Renderable> = BTreeMap::new();
     collect(
@@ -148,8 +159,17 @@ pub fn render_templates_bytes(
         .iter()
         .map(|name| (name.as_str(), templates[*name].source.clone()))
         .collect();
+    // The thread parsing ahead and this one parse what is left of the templates rendered here;
+    // its helper then returns to the budget for any template parsed under another name (an
+    // aliased subchart).
+    let parsed_ahead = ahead
+        .map(|ahead| {
+            let rendered: HashSet<&str> = names.iter().map(|n| n.as_str()).collect();
+            ahead.finish(&|name, _| rendered.contains(name))
+        })
+        .unwrap_or_default();
     let helpers = parse_helpers(&sources);
-    set.add_all(&sources, 1 + helpers.count())
+    set.add_all_with(&sources, 1 + helpers.count(), parsed_ahead)
         .map_err(|(i, e)| EngineError::Parse {
             template: names[i].clone(),
             message: template::helm_parse_error_message(names[i], &e),
@@ -176,18 +196,51 @@ pub fn render_templates_bytes(
                 template: name.clone(),
                 message: template::helm_exec_error_message(name, &e),
             })?;
+        on_output(name, &output);
         rendered.insert(name.clone(), output);
     }
     drop_in_background(set);
     Ok(rendered)
 }
 
+/// Starts parsing the templates of `chart` (as loaded: before its dependencies are
+/// processed) on a helper thread, under the names they will have unless an
+/// alias renames their subchart; [`render_templates_bytes`] takes what was parsed for the
+/// templates it renders. `None` for charts with less than 256 KiB of templates (not worth a
+/// thread) or when no helper thread is granted.
+pub fn parse_ahead(chart: &Chart, options: &EngineOptions) -> Option<ParseAhead> {
+    let mut sources = Vec::new();
+    template_sources(chart, &ChartPath::root(chart.name()), &mut sources);
+    let bytes: usize = sources.iter().map(|(_, s)| s.len()).sum();
+    if bytes < PARALLEL_FROM_BYTES {
+        return None;
+    }
+    ParseAhead::start(sources, func_map(options))
+}
+
+/// The templates [`collect`] records: name and source.
+fn template_sources(chart: &Chart, path: &ChartPath, out: &mut Vec<(String, Arc<[u8]>)>) {
+    let library = chart.is_library();
+    for file in &chart.templates {
+        if library && !base_name(&file.name).starts_with('_') {
+            continue;
+        }
+        out.push((join_clean(&path.full, &file.name), file.data.clone()));
+    }
+    for dependency in &chart.dependencies {
+        template_sources(dependency, &path.child(dependency.name()), out);
+    }
+}
+
+/// Template bytes from which parsing is spread over threads: below, a thread's start-up
+/// (tens of microseconds) is not small beside the work.
+const PARALLEL_FROM_BYTES: usize = 256 * 1024;
+
 /// Helper threads for parsing a chart's templates beside the caller's: up to 3 (4 threads in
 /// all) once the sources reach 256 KiB, where a thread's start-up (tens of microseconds) is
 /// small beside the work, as far as the process-wide budget allows
 /// ([`crate::helper_threads`]).
 fn parse_helpers(sources: &[NamedSource<'_>]) -> helper_threads::HelperGrant {
-    const PARALLEL_FROM_BYTES: usize = 256 * 1024;
     const MAX_HELPERS: usize = 3;
     let bytes: usize = sources.iter().map(|(_, s)| s.len()).sum();
     helper_threads::grant(if bytes < PARALLEL_FROM_BYTES {

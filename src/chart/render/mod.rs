@@ -28,8 +28,8 @@ use serde_json::{Map, Value as Json};
 use crate::chart::manifest::{self, Hook, INSTALL_ORDER, Manifest, ManifestError, SkippedHook};
 use crate::chart::model::Chart;
 use crate::chart::values::{self, Warning};
-use crate::template::Value;
 use crate::template::value::{JsonNumbers, Str, go_lossy};
+use crate::template::{ParseAhead, Value};
 
 pub use engine::{EngineError, EngineOptions};
 pub use objects::{Capabilities, HelmBuildInfo, ReleaseInfo};
@@ -327,6 +327,8 @@ fn render_logged_from(
             reason,
         }
     })?;
+    // Templates parse on a helper thread while dependencies and values are processed.
+    let ahead = engine::parse_ahead(&chart, &options.engine);
     let mut processed = chart.into_owned();
     values::dependencies::process_dependencies_logged(&mut processed, user_values, warnings)
         .map_err(|e| RenderError::Dependencies {
@@ -346,7 +348,7 @@ fn render_logged_from(
     check_kube_version(&processed, options)?;
     let values = values_value_of(&coalesced);
     drop(coalesced);
-    render_with_values(&processed, values, options)
+    render_with_values(&processed, values, options, ahead)
 }
 
 /// Renders a chart whose dependencies are already processed (disabled subcharts removed,
@@ -363,7 +365,7 @@ pub fn render_processed(
     options: &RenderOptions,
 ) -> Result<RenderedChart, RenderError> {
     check_kube_version(chart, options)?;
-    render_with_values(chart, values_value_of(values), options)
+    render_with_values(chart, values_value_of(values), options, None)
 }
 
 /// The chart's `kubeVersion` constraint against the target version.
@@ -399,13 +401,25 @@ fn render_with_values(
     chart: &Chart,
     values: Value,
     options: &RenderOptions,
+    ahead: Option<ParseAhead>,
 ) -> Result<RenderedChart, RenderError> {
     let top = engine::TopValues {
         release: options.release.to_value(),
         capabilities: options.capabilities.to_value(),
         values,
     };
-    let outputs = engine::render_templates_bytes(chart, &top, &options.engine)?;
+    // Heads of rendered files are decoded on a helper thread while later templates run. The
+    // thread starts with the first output, once parsing has given its helpers back.
+    let mut prefetcher: Option<Option<manifest::HeadPrefetcher>> = None;
+    let outputs =
+        engine::render_templates_bytes(chart, &top, &options.engine, ahead, &mut |name, bytes| {
+            if let Some(prefetcher) = prefetcher.get_or_insert_with(manifest::HeadPrefetcher::start)
+                && !name.ends_with(NOTES_SUFFIX)
+                && let Ok(text) = std::str::from_utf8(bytes)
+            {
+                prefetcher.submit(name, text);
+            }
+        })?;
     let mut files = BTreeMap::new();
     // Helm's YAML decoder rejects a document that is not UTF-8; notes are not decoded.
     let mut not_utf8 = None;
@@ -432,7 +446,11 @@ fn render_with_values(
     if let Some(e) = not_utf8 {
         return Err(e.into());
     }
-    let sorted = manifest::sort_manifests(&files, INSTALL_ORDER)?;
+    let prefetched = prefetcher
+        .flatten()
+        .map(manifest::HeadPrefetcher::finish)
+        .unwrap_or_default();
+    let sorted = manifest::sort_manifests_prefetched(&files, INSTALL_ORDER, prefetched)?;
 
     let crds: Vec<CrdFile> = chart
         .crd_objects()

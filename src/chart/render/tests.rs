@@ -241,3 +241,55 @@ fn struct_json_keeps_go_field_order() {
     assert!(k < a && a < h, "{whole}");
     assert!(whole.contains("{\"version\":\"v4."), "{whole}");
 }
+
+/// A chart large enough (over 256 KiB of templates) for its templates to be parsed ahead on
+/// a helper thread while values are processed, with an aliased subchart (parsed ahead under
+/// the subchart's own name, rendered under the alias) and a disabled subchart whose template
+/// does not parse. Expected texts from `helm template rel DIR` (v4.3.1) on the same files.
+#[test]
+fn templates_parsed_ahead_render_under_their_final_names() {
+    let padding = format!("{{{{/* {} */}}}}\n", "x".repeat(300_000));
+    let files = |out_yaml: &str| {
+        chart(&[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: top\nversion: 0.1.0\ndependencies:\n  - name: sub\n    version: 0.1.0\n    alias: renamed\n  - name: gone\n    version: 0.1.0\n    condition: gone.enabled\n",
+            ),
+            ("values.yaml", "gone:\n  enabled: false\n"),
+            ("templates/_pad.tpl", &padding),
+            (
+                "templates/top.yaml",
+                "kind: ConfigMap\nmetadata:\n  name: top\n",
+            ),
+            (
+                "charts/sub/Chart.yaml",
+                "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+            ),
+            ("charts/sub/templates/out.yaml", out_yaml),
+            (
+                "charts/gone/Chart.yaml",
+                "apiVersion: v2\nname: gone\nversion: 0.1.0\n",
+            ),
+            ("charts/gone/templates/broken.yaml", "{{ if }}\n"),
+        ])
+    };
+    let options = RenderOptions::template("rel", "default");
+    let out = render_ok(
+        &files(
+            "kind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}\ndata:\n  template: {{ .Template.Name }}\n",
+        ),
+        &options,
+    );
+    assert_eq!(
+        out.manifest,
+        "---\n# Source: top/charts/renamed/templates/out.yaml\nkind: ConfigMap\nmetadata:\n  name: renamed\ndata:\n  template: top/charts/renamed/templates/out.yaml\n\n---\n# Source: top/templates/top.yaml\nkind: ConfigMap\nmetadata:\n  name: top\n\n"
+    );
+    let failing = files(
+        "kind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}\ndata:\n  template: {{ .Template.Name }}\n  fail: {{ fail \"stop\" }}\n",
+    );
+    let err = render(&failing, &Map::new(), &options).map(|_| ());
+    assert_eq!(
+        err.map_err(|e| e.to_string()),
+        Err("execution error at (top/charts/renamed/templates/out.yaml:6:11): stop".to_string())
+    );
+}
