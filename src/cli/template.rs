@@ -25,8 +25,8 @@ use serde_json::{Map, Value as Json};
 
 use crate::chart::load::{self, Limits};
 use crate::chart::manifest::split_manifests;
-use crate::chart::model::Chart;
-use crate::chart::render::{self, Capabilities, RenderError, RenderOptions};
+use crate::chart::model::{Chart, File};
+use crate::chart::render::{self, Capabilities, RenderError, RenderOptions, TemplatesWhileLoading};
 use crate::chart::values::{UserValuesError, ValueOptions, Warning};
 use crate::semver::kube::KubeVersion;
 use crate::template::sprig::{crypto, rsa_keygen};
@@ -267,9 +267,13 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
         None
     };
     let user_values = merge_values(args)?;
+    let mut options = RenderOptions::template(&name, &args.namespace);
+    // Templates start parsing on a helper thread while the chart is still being read.
+    let mut loading_templates = TemplatesWhileLoading::new(&options.engine);
+    let mut on_file = |file: &File| loading_templates.offer(&file.name, &file.data);
     let chart = match downloaded {
-        Some(data) => load::load_archive(&data, &Limits::default())?,
-        None => load_chart(chart_path)?,
+        Some(data) => load::load_archive_observed(&data, &Limits::default(), &mut on_file)?,
+        None => load_chart(chart_path, &mut on_file)?,
     };
     render::check_installable_type(&chart).map_err(TemplateError::Render)?;
     if chart.metadata.deprecated {
@@ -280,7 +284,6 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     // (at most two, one per core here) while values and templates are processed.
     rsa_keygen::prefetch(key_generating_calls(&chart).min(MAX_PREFETCHED_KEYS));
 
-    let mut options = RenderOptions::template(&name, &args.namespace);
     options.release.is_upgrade = args.is_upgrade;
     options.release.is_install = !args.is_upgrade;
     options.include_crds = args.include_crds;
@@ -292,7 +295,13 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     options.capabilities = caps;
 
     let mut warnings = Vec::new();
-    let result = render::render_logged_owned(chart, &user_values, &options, &mut warnings);
+    let result = render::render_logged_owned(
+        chart,
+        &user_values,
+        &options,
+        &mut warnings,
+        loading_templates.into_parse_ahead(),
+    );
     for warning in &warnings {
         log.push(slog_text_line(warning));
     }
@@ -508,13 +517,13 @@ fn slog_text_line(warning: &Warning) -> String {
 }
 
 /// Loads a chart directory or `.tgz` archive.
-fn load_chart(path: &Path) -> Result<Chart, TemplateError> {
+fn load_chart(path: &Path, on_file: &mut dyn FnMut(&File)) -> Result<Chart, TemplateError> {
     let limits = Limits::default();
     if path.is_dir() {
-        return Ok(load::load_dir(path, &limits)?);
+        return Ok(load::load_dir_observed(path, &limits, on_file)?);
     }
     let data = std::fs::read(path).map_err(|e| read_error(&path.display().to_string(), &e))?;
-    Ok(load::load_archive(&data, &limits)?)
+    Ok(load::load_archive_observed(&data, &limits, on_file)?)
 }
 
 /// Go's `*PathError` text for a failed read.

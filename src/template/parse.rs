@@ -564,6 +564,32 @@ pub(crate) fn parse(
     Ok(trees)
 }
 
+/// Renames the trees [`parse`] returned for a source parsed as `from` to what parsing it as
+/// `to` gives, if that is only a change of names: the main tree (first) is renamed and every
+/// tree's `parse_name` (used only in locations) becomes `to`. Returns `false`, changing
+/// nothing, when the name can matter to the parse: when a `define` of the source is named
+/// `from` or `to` (Go merges the main tree with a definition of its own name).
+pub(crate) fn rename(trees: &mut [Tree], from: &str, to: &str) -> bool {
+    let Some((main, definitions)) = trees.split_first_mut() else {
+        return false;
+    };
+    if &*main.name != from
+        || main.parse_name.as_ref() != from
+        || definitions
+            .iter()
+            .any(|t| &*t.name == from || &*t.name == to || t.parse_name.as_ref() != from)
+    {
+        return false;
+    }
+    let to = Str::from(to);
+    main.name = to.clone();
+    main.parse_name = to.clone();
+    for tree in definitions {
+        tree.parse_name = to.clone();
+    }
+    true
+}
+
 fn eof_item() -> Item<'static> {
     Item {
         typ: ItemType::Eof,

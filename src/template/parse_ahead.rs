@@ -1,142 +1,200 @@
 //! Parsing template sources on a helper thread before the set they will join exists: a
-//! chart's templates can be parsed while its values are still being coalesced, on a core
-//! that would otherwise wait; the caller then joins in for the sources left. [`TemplateSet::add_all_with`](super::TemplateSet::add_all_with)
-//! takes each tree parsed ahead for a source of the same name and the same shared bytes and
-//! parses the rest itself, so the set is the same as without parsing ahead.
+//! chart's templates can be parsed while the chart is still being read and its values
+//! coalesced, on a core that would otherwise wait; the caller then joins in for the sources
+//! left. Sources may be parsed under provisional names (their path in the chart as read,
+//! before the chart's name or a subchart's alias is known).
+//! [`TemplateSet::add_all_with`](super::TemplateSet::add_all_with) takes a tree parsed ahead
+//! only for the very same bytes, renamed when that cannot change the parse (see
+//! `parse::rename`), and parses the rest itself, so the set is the same as without parsing
+//! ahead.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use super::parse::{self, Interner, Tree};
 use super::{FuncMap, TemplateError};
 use crate::helper_threads::{self, HelperGrant};
 
-/// One source parsed ahead: its bytes (to check they are the bytes later asked for) and the
-/// parser's result.
+/// One source parsed ahead: the name it was parsed under, its bytes (to check they are the
+/// bytes later asked for) and the parser's result.
 struct ParsedSource {
+    name: String,
     source: Arc<[u8]>,
     result: Result<Vec<Tree>, TemplateError>,
 }
 
-/// Trees parsed ahead, by template name. Empty when nothing was parsed ahead.
+/// Address of a source's bytes: sources are told apart by allocation, not by text.
+fn address(source: &Arc<[u8]>) -> usize {
+    Arc::as_ptr(source).cast::<u8>() as usize
+}
+
+/// Trees parsed ahead, by source. Empty when nothing was parsed ahead.
 #[derive(Default)]
 pub struct ParsedAhead {
-    by_name: HashMap<String, ParsedSource>,
+    by_source: HashMap<usize, ParsedSource>,
 }
 
 impl ParsedAhead {
-    /// The result parsed ahead for `name`, if its source was these very bytes (the same
-    /// allocation, so certainly the same text).
+    /// The trees parsed ahead from these very bytes (the same allocation, so certainly the
+    /// same text), under `name`: as parsed when the name is the same, renamed when it is not
+    /// and renaming gives what parsing under `name` would. `None` otherwise, and for a source
+    /// that failed to parse under another name (its message names the template).
     pub(super) fn take(
         &mut self,
         name: &str,
         source: &Arc<[u8]>,
     ) -> Option<Result<Vec<Tree>, TemplateError>> {
-        let parsed = self.by_name.remove(name)?;
-        Arc::ptr_eq(&parsed.source, source).then_some(parsed.result)
+        let parsed = self.by_source.remove(&address(source))?;
+        if !Arc::ptr_eq(&parsed.source, source) {
+            return None;
+        }
+        if parsed.name == name {
+            return Some(parsed.result);
+        }
+        let mut trees = parsed.result.ok()?;
+        parse::rename(&mut trees, &parsed.name, name).then_some(Ok(trees))
     }
 }
 
-/// Sources parsed by one thread: index into the queue and the parser's result.
-type Parsed = Vec<(usize, Result<Vec<Tree>, TemplateError>)>;
+/// Sources parsed by one thread.
+type Parsed = Vec<ParsedSource>;
 
-/// What the helper thread and, at the end, the caller share: the sources, the index of the
-/// next one to claim, and which ones turned out not to be needed.
+/// The queue the helper thread and, at the end, the caller take sources from.
+#[derive(Default)]
 struct Queue {
-    sources: Vec<(String, Arc<[u8]>)>,
-    next: AtomicUsize,
-    unneeded: Vec<AtomicBool>,
+    sources: VecDeque<(String, Arc<[u8]>)>,
+    /// No more sources will come: an empty queue means the work is done.
+    closed: bool,
+    /// Once known, the addresses of the sources to parse; others are skipped.
+    needed: Option<HashSet<usize>>,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled when a source is queued or the queue closes.
+    changed: Condvar,
     funcs: FuncMap,
 }
 
-impl Queue {
-    /// Claims and parses sources until none is left; the results by source index.
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A thread that panicked while holding the lock left a consistent queue (every
+        // change is a single operation), so the poison is ignored.
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The next source to parse, waiting while the queue is empty but open; `None` when it
+    /// is empty and closed.
+    fn next(&self) -> Option<(String, Arc<[u8]>)> {
+        let mut queue = self.lock();
+        loop {
+            while let Some((name, source)) = queue.sources.pop_front() {
+                let skip = queue
+                    .needed
+                    .as_ref()
+                    .is_some_and(|needed| !needed.contains(&address(&source)));
+                if !skip {
+                    return Some((name, source));
+                }
+            }
+            if queue.closed {
+                return None;
+            }
+            queue = self
+                .changed
+                .wait(queue)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Parses sources until the queue is empty and closed.
     fn work(&self) -> Parsed {
         let has_function = |n: &str| self.funcs.is_defined(n);
         let mut interner = Interner::default();
         let mut done = Vec::new();
-        loop {
-            let i = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some((name, source)) = self.sources.get(i) else {
-                return done;
-            };
-            if self.unneeded[i].load(Ordering::Relaxed) {
-                continue;
-            }
-            let result = parse::parse(name, source.clone(), &has_function, &mut interner);
-            done.push((i, result));
+        while let Some((name, source)) = self.next() {
+            let result = parse::parse(&name, source.clone(), &has_function, &mut interner);
+            done.push(ParsedSource {
+                name,
+                source,
+                result,
+            });
         }
+        done
     }
 }
 
-/// A helper thread parsing named sources, largest first, until they are all parsed.
+/// A helper thread parsing the sources given to it, in order, until [`ParseAhead::finish`].
 ///
-/// Dropping it without [`ParseAhead::finish`] (rendering failed before parsing) lets the
-/// thread skip every source not yet claimed and waits for it.
+/// Dropping it without finishing (rendering failed before parsing) lets the thread skip
+/// every source not yet taken and waits for it.
 pub struct ParseAhead {
-    queue: Arc<Queue>,
+    shared: Arc<Shared>,
     worker: Option<JoinHandle<Parsed>>,
     /// Returned to the process-wide budget once the thread has ended.
     _grant: HelperGrant,
 }
 
 impl ParseAhead {
-    /// Starts parsing `sources` (template name and bytes) with `funcs` deciding which
-    /// function names exist, as the set's own function map will. `None` when the process-wide
-    /// budget ([`crate::helper_threads`]) grants no helper thread or the thread does not start.
-    pub fn start(mut sources: Vec<(String, Arc<[u8]>)>, funcs: FuncMap) -> Option<ParseAhead> {
+    /// Starts a thread that parses the sources [`ParseAhead::push`] gives it, with `funcs`
+    /// deciding which function names exist, as the set's own function map will. `None` when
+    /// the process-wide budget ([`crate::helper_threads`]) grants no helper thread or the
+    /// thread does not start.
+    pub fn start(funcs: FuncMap) -> Option<ParseAhead> {
         let grant = helper_threads::grant(1);
         if grant.count() == 0 {
             return None;
         }
-        // Largest first, so that the last sources claimed are small and both threads finish
-        // at about the same time.
-        sources.sort_by_key(|(_, source)| std::cmp::Reverse(source.len()));
-        let unneeded = sources.iter().map(|_| AtomicBool::new(false)).collect();
-        let queue = Arc::new(Queue {
-            sources,
-            next: AtomicUsize::new(0),
-            unneeded,
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            changed: Condvar::new(),
             funcs,
         });
-        let shared = Arc::clone(&queue);
+        let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
             .name("template-parse-ahead".to_string())
-            .spawn(move || shared.work())
+            .spawn(move || worker_shared.work())
             .ok()?;
         Some(ParseAhead {
-            queue,
+            shared,
             worker: Some(worker),
             _grant: grant,
         })
     }
 
-    /// Marks the sources `needed` rejects (by name and bytes) as not to be parsed, parses the
-    /// unclaimed ones on this thread beside the helper, waits for the helper, and returns
-    /// every result. A helper that panicked (a parser bug) returns nothing, so its sources
-    /// are parsed again by the set, where the panic then surfaces.
-    pub fn finish(mut self, needed: &dyn Fn(&str, &Arc<[u8]>) -> bool) -> ParsedAhead {
-        for (i, (name, source)) in self.queue.sources.iter().enumerate() {
-            if !needed(name, source) {
-                self.queue.unneeded[i].store(true, Ordering::Relaxed);
-            }
+    /// Queues a source to parse under `name` (a provisional name is fine: see
+    /// [`ParsedAhead`]).
+    pub fn push(&self, name: String, source: Arc<[u8]>) {
+        self.shared.lock().sources.push_back((name, source));
+        self.shared.changed.notify_one();
+    }
+
+    /// Closes the queue, keeping only the sources among `needed` (largest first, so that
+    /// both threads finish at about the same time), parses them on this thread beside the
+    /// helper, waits for the helper, and returns every result. A helper that panicked (a
+    /// parser bug) returns nothing, so its sources are parsed again by the set, where the
+    /// panic then surfaces.
+    pub fn finish(mut self, needed: &[&Arc<[u8]>]) -> ParsedAhead {
+        {
+            let mut queue = self.shared.lock();
+            queue.closed = true;
+            queue.needed = Some(needed.iter().map(|s| address(s)).collect());
+            queue
+                .sources
+                .make_contiguous()
+                .sort_by_key(|(_, source)| std::cmp::Reverse(source.len()));
         }
-        let mut done = self.queue.work();
+        self.shared.changed.notify_all();
+        let mut done = self.shared.work();
         if let Some(theirs) = self.worker.take().and_then(|worker| worker.join().ok()) {
             done.extend(theirs);
         }
         let mut parsed = ParsedAhead::default();
-        for (i, result) in done {
-            let (name, source) = &self.queue.sources[i];
-            parsed.by_name.insert(
-                name.clone(),
-                ParsedSource {
-                    source: source.clone(),
-                    result,
-                },
-            );
+        for source in done {
+            parsed.by_source.insert(address(&source.source), source);
         }
         parsed
     }
@@ -144,9 +202,12 @@ impl ParseAhead {
 
 impl Drop for ParseAhead {
     fn drop(&mut self) {
-        for unneeded in &self.queue.unneeded {
-            unneeded.store(true, Ordering::Relaxed);
+        {
+            let mut queue = self.shared.lock();
+            queue.closed = true;
+            queue.sources.clear();
         }
+        self.shared.changed.notify_all();
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();
         }
@@ -167,7 +228,7 @@ mod tests {
         TemplateSet::new("root", FuncMap::new(), Options::default())
     }
 
-    /// Output of every template of `set` by name, or the error text.
+    /// Output of every named template of `set`, or the error text.
     fn outputs(set: &TemplateSet, names: &[&str]) -> Vec<String> {
         names
             .iter()
@@ -178,7 +239,7 @@ mod tests {
             .collect()
     }
 
-    /// What a finished [`ParseAhead`] would hold, parsed here on this thread.
+    /// What a finished [`ParseAhead`] would hold for these (name, source) pairs, parsed here.
     fn parsed_ahead(sources: &[(&str, &Arc<[u8]>)]) -> ParsedAhead {
         let funcs = FuncMap::new();
         let has_function = |n: &str| funcs.is_defined(n);
@@ -186,9 +247,10 @@ mod tests {
         let mut parsed = ParsedAhead::default();
         for (name, source) in sources {
             let result = parse::parse(name, (*source).clone(), &has_function, &mut interner);
-            parsed.by_name.insert(
-                name.to_string(),
+            parsed.by_source.insert(
+                address(source),
                 ParsedSource {
+                    name: name.to_string(),
                     source: (*source).clone(),
                     result,
                 },
@@ -202,51 +264,66 @@ mod tests {
         let a = source(r#"a: {{ template "shared" }} {{ .Missing }}"#);
         let b = source(r#"{{ define "shared" }}from-b{{ end }}b"#);
         let renamed = source(r#"{{ define "shared" }}from-renamed{{ end }}c: {{ 1 | print }}"#);
+        // Defines a template named as the file will be: renaming would change the parse.
+        let self_named = source(r#"{{ define "top/templates/d.yaml" }}D{{ end }}"#);
         let unused = source("{{ if }}");
         let sources: Vec<NamedSource<'_>> = vec![
             ("top/templates/a.yaml", a.clone()),
             ("top/templates/b.yaml", b.clone()),
             ("top/charts/alias/templates/c.yaml", renamed.clone()),
+            ("top/templates/d.yaml", self_named.clone()),
         ];
         let names = [
             "top/templates/a.yaml",
             "top/templates/b.yaml",
             "top/charts/alias/templates/c.yaml",
+            "top/templates/d.yaml",
             "shared",
         ];
         let mut plain = set();
         plain.add_all(&sources, 1).unwrap();
-        // Ahead: b as is, c under the name it had before its subchart was aliased, a with
-        // other bytes of the same text (not taken: only the very bytes are trusted), and a
+        assert_eq!(
+            outputs(&plain, &names),
+            ["a: from-renamed ", "b", "c: 1", "D", "from-renamed"]
+        );
+        // Ahead: b as is; c and d under provisional names (c is renamed, d parsed again); a
+        // from other bytes of the same text (not taken: only the very bytes are trusted); a
         // source that is not rendered and does not parse.
         let other_a = source(r#"a: {{ template "shared" }} {{ .Missing }}"#);
-        let ahead = parsed_ahead(&[
-            ("top/templates/a.yaml", &other_a),
+        let ahead = [
+            ("templates/a.yaml", &other_a),
             ("top/templates/b.yaml", &b),
-            ("top/charts/sub/templates/c.yaml", &renamed),
-            ("top/charts/off/templates/x.yaml", &unused),
-        ]);
+            ("charts/sub/templates/c.yaml", &renamed),
+            ("templates/d.yaml", &self_named),
+            ("charts/off/templates/x.yaml", &unused),
+        ];
         for threads in [1, 2] {
             let mut with_ahead = set();
             with_ahead
-                .add_all_with(&sources, threads, parsed_ahead_clone(&ahead))
+                .add_all_with(&sources, threads, parsed_ahead(&ahead))
                 .unwrap();
             assert_eq!(outputs(&with_ahead, &names), outputs(&plain, &names));
         }
-        assert_eq!(
-            outputs(&plain, &names),
-            ["a: from-renamed ", "b", "c: 1", "from-renamed"]
-        );
-    }
-
-    /// A copy of `ahead` (its trees parsed again under the same names from the same bytes).
-    fn parsed_ahead_clone(ahead: &ParsedAhead) -> ParsedAhead {
-        let entries: Vec<(&str, &Arc<[u8]>)> = ahead
-            .by_name
+        // What was taken: b as parsed, c renamed; not d (refused) nor a (other bytes).
+        let mut taken = parsed_ahead(&ahead);
+        assert!(taken.take("top/templates/a.yaml", &a).is_none());
+        assert!(taken.take("top/templates/b.yaml", &b).is_some());
+        let c = taken.take("top/charts/alias/templates/c.yaml", &renamed);
+        let c_names: Vec<(String, String)> = c
+            .unwrap()
+            .unwrap()
             .iter()
-            .map(|(name, parsed)| (name.as_str(), &parsed.source))
+            .map(|t| (t.name.to_string(), t.parse_name.to_string()))
             .collect();
-        parsed_ahead(&entries)
+        let alias = "top/charts/alias/templates/c.yaml".to_string();
+        assert_eq!(
+            c_names,
+            [
+                (alias.clone(), alias.clone()),
+                ("shared".to_string(), alias)
+            ]
+        );
+        assert!(taken.take("top/templates/d.yaml", &self_named).is_none());
     }
 
     #[test]
@@ -261,8 +338,11 @@ mod tests {
         ];
         let plain = set().add_all(&sources, 1).unwrap_err();
         assert_eq!(plain.0, 1);
+        assert!(plain.1.to_string().contains("t/bad"));
         for (ahead, threads) in [
             (parsed_ahead(&[("t/bad", &bad)]), 1),
+            // Failed under a provisional name: parsed again, so the message names t/bad.
+            (parsed_ahead(&[("provisional/bad", &bad)]), 1),
             (parsed_ahead(&[("t/later", &later_bad)]), 1),
             (parsed_ahead(&[("t/later", &later_bad), ("t/bad", &bad)]), 2),
         ] {
@@ -275,24 +355,19 @@ mod tests {
     fn the_helper_thread_parses_what_is_needed() {
         let a = source(r#"{{ define "d" }}D{{ end }}a{{ template "d" }}"#);
         let skipped = source("{{ if }}");
-        let Some(ahead) = helper_threads::start_when_granted(|| {
-            ParseAhead::start(
-                vec![
-                    ("t/a".to_string(), a.clone()),
-                    ("t/skipped".to_string(), skipped.clone()),
-                ],
-                FuncMap::new(),
-            )
-        }) else {
+        let Some(ahead) = helper_threads::start_when_granted(|| ParseAhead::start(FuncMap::new()))
+        else {
             return;
         };
-        let mut parsed = ahead.finish(&|name, _| name == "t/a");
-        // The unneeded source may have been parsed before it was marked; its result is
+        ahead.push("templates/a".to_string(), a.clone());
+        ahead.push("templates/skipped".to_string(), skipped.clone());
+        let mut parsed = ahead.finish(&[&a]);
+        // The unneeded source may have been parsed before the queue closed; its result is
         // never used.
-        parsed.by_name.remove("t/skipped");
+        parsed.by_source.remove(&address(&skipped));
         let trees = parsed.take("t/a", &a).unwrap().unwrap();
         let names: Vec<&str> = trees.iter().map(|t| &*t.name).collect();
         assert_eq!(names, ["t/a", "d"]);
-        assert!(parsed.by_name.is_empty());
+        assert!(parsed.by_source.is_empty());
     }
 }

@@ -25,6 +25,19 @@ use crate::chart::model::File;
 /// [`LoadError::NonUtf8Name`], and the size errors [`LoadError::DirectoryTooLarge`] and
 /// [`LoadError::FileTooLarge`].
 pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<File>, LoadError> {
+    read_dir_observed(root, limits, &mut |_| {})
+}
+
+/// [`read_dir`] calling `on_file` with each file as soon as it is read, in walk order (so
+/// that work on the files can start while the rest are read).
+///
+/// # Errors
+/// As [`read_dir`].
+pub fn read_dir_observed(
+    root: &Path,
+    limits: &Limits,
+    on_file: &mut dyn FnMut(&File),
+) -> Result<Vec<File>, LoadError> {
     let ignore_file = root.join(".helmignore");
     let rules = match fs::read(&ignore_file) {
         Ok(text) => IgnoreRules::parse(&text)?,
@@ -38,6 +51,7 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<File>, LoadError> {
         files: Vec::new(),
         stack: Vec::new(),
         buffer: Vec::new(),
+        on_file,
     };
     walker.walk_dir(root, "")?;
     Ok(walker.files)
@@ -52,6 +66,7 @@ struct Walker<'a> {
     stack: Vec<PathBuf>,
     /// Read buffer, reused for every file.
     buffer: Vec<u8>,
+    on_file: &'a mut dyn FnMut(&File),
 }
 
 impl Walker<'_> {
@@ -154,7 +169,9 @@ impl Walker<'_> {
         }
         self.remaining -= read;
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        self.files.push(File::new(rel, data));
+        let file = File::new(rel, data);
+        (self.on_file)(&file);
+        self.files.push(file);
         Ok(())
     }
 }

@@ -297,6 +297,20 @@ impl LoadError {
 /// [`LoadError::UnsupportedApiVersion`], the directory errors of [`dir::read_dir`], and those of
 /// [`load_files`].
 pub fn load_dir(dir: &Path, limits: &Limits) -> Result<Chart, LoadError> {
+    load_dir_observed(dir, limits, &mut |_| {})
+}
+
+/// [`load_dir`] calling `on_file` with each file of the directory as soon as it is read
+/// (chart-relative name and contents), before the chart is assembled: a renderer can start
+/// parsing templates meanwhile (`wheelhouse template`).
+///
+/// # Errors
+/// As [`load_dir`].
+pub fn load_dir_observed(
+    dir: &Path,
+    limits: &Limits,
+    on_file: &mut dyn FnMut(&File),
+) -> Result<Chart, LoadError> {
     let top = std::path::absolute(dir).map_err(|e| LoadError::io(dir, e))?;
     let chart_yaml = top.join("Chart.yaml");
     let text = std::fs::read(&chart_yaml).map_err(|e| LoadError::NoChartYaml {
@@ -304,7 +318,7 @@ pub fn load_dir(dir: &Path, limits: &Limits) -> Result<Chart, LoadError> {
         message: go_io_message(&chart_yaml, &e),
     })?;
     let package = package_for(&text)?;
-    let files = dir::read_dir(&top, limits)?;
+    let files = dir::read_dir_observed(&top, limits, on_file)?;
     load_with(files, package, limits)
 }
 
@@ -314,7 +328,21 @@ pub fn load_dir(dir: &Path, limits: &Limits) -> Result<Chart, LoadError> {
 /// The archive errors of [`archive::read_archive`], [`LoadError::NoChartYamlInArchive`],
 /// [`LoadError::UnsupportedApiVersion`], and those of [`load_files`].
 pub fn load_archive(data: &[u8], limits: &Limits) -> Result<Chart, LoadError> {
+    load_archive_observed(data, limits, &mut |_| {})
+}
+
+/// [`load_archive`] calling `on_file` with each file of the archive once all are read and
+/// before the chart is assembled (see [`load_dir_observed`]).
+///
+/// # Errors
+/// As [`load_archive`].
+pub fn load_archive_observed(
+    data: &[u8],
+    limits: &Limits,
+    on_file: &mut dyn FnMut(&File),
+) -> Result<Chart, LoadError> {
     let files = archive::read_archive(data, limits)?;
+    files.iter().for_each(&mut *on_file);
     let Some(chart_yaml) = files.iter().find(|f| f.name == "Chart.yaml") else {
         return Err(LoadError::NoChartYamlInArchive);
     };

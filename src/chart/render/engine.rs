@@ -19,7 +19,7 @@
 //!   thread while dependencies and values are processed; the set takes only trees parsed
 //!   under the final name from the same bytes.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::chart::files::files_value;
@@ -164,8 +164,8 @@ pub fn render_templates_bytes(
     // aliased subchart).
     let parsed_ahead = ahead
         .map(|ahead| {
-            let rendered: HashSet<&str> = names.iter().map(|n| n.as_str()).collect();
-            ahead.finish(&|name, _| rendered.contains(name))
+            let needed: Vec<&Arc<[u8]>> = sources.iter().map(|(_, source)| source).collect();
+            ahead.finish(&needed)
         })
         .unwrap_or_default();
     let helpers = parse_helpers(&sources);
@@ -215,7 +215,67 @@ pub fn parse_ahead(chart: &Chart, options: &EngineOptions) -> Option<ParseAhead>
     if bytes < PARALLEL_FROM_BYTES {
         return None;
     }
-    ParseAhead::start(sources, func_map(options))
+    let ahead = ParseAhead::start(func_map(options))?;
+    for (name, source) in sources {
+        ahead.push(name, source);
+    }
+    Some(ahead)
+}
+
+/// Template files seen while a chart is being read, parsed ahead on a helper thread (under
+/// their path in the chart as provisional name) once they reach 256 KiB: parsing then
+/// overlaps the rest of reading and loading. Files are offered with chart-relative paths;
+/// those under a `templates/` directory (of the chart or of a subchart directory) are taken.
+pub struct TemplatesWhileLoading {
+    funcs: Option<FuncMap>,
+    pending: Vec<(String, Arc<[u8]>)>,
+    pending_bytes: usize,
+    ahead: Option<ParseAhead>,
+}
+
+impl TemplatesWhileLoading {
+    /// Nothing seen yet; `options` are those the chart will render with.
+    pub fn new(options: &EngineOptions) -> TemplatesWhileLoading {
+        TemplatesWhileLoading {
+            funcs: Some(func_map(options)),
+            pending: Vec::new(),
+            pending_bytes: 0,
+            ahead: None,
+        }
+    }
+
+    /// One file of the chart as read (`name` relative to the chart root).
+    pub fn offer(&mut self, name: &str, data: &Arc<[u8]>) {
+        if !(name.starts_with("templates/") || name.contains("/templates/")) {
+            return;
+        }
+        if let Some(ahead) = &self.ahead {
+            ahead.push(name.to_string(), data.clone());
+            return;
+        }
+        let Some(funcs) = self.funcs.take() else {
+            // The helper thread was refused: nothing is parsed ahead.
+            return;
+        };
+        self.pending.push((name.to_string(), data.clone()));
+        self.pending_bytes += data.len();
+        if self.pending_bytes < PARALLEL_FROM_BYTES {
+            self.funcs = Some(funcs);
+            return;
+        }
+        if let Some(ahead) = ParseAhead::start(funcs) {
+            for (name, source) in self.pending.drain(..) {
+                ahead.push(name, source);
+            }
+            self.ahead = Some(ahead);
+        }
+        self.pending = Vec::new();
+    }
+
+    /// The thread parsing ahead, if one started, for [`render_templates_bytes`].
+    pub fn into_parse_ahead(self) -> Option<ParseAhead> {
+        self.ahead
+    }
 }
 
 /// The templates [`collect`] records: name and source.

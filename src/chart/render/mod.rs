@@ -31,7 +31,7 @@ use crate::chart::values::{self, Warning};
 use crate::template::value::{JsonNumbers, Str, go_lossy};
 use crate::template::{ParseAhead, Value};
 
-pub use engine::{EngineError, EngineOptions};
+pub use engine::{EngineError, EngineOptions, TemplatesWhileLoading};
 pub use objects::{Capabilities, HelmBuildInfo, ReleaseInfo};
 
 /// Suffix of the template files Helm treats as notes (Go: `notesFileSuffix`).
@@ -294,13 +294,15 @@ pub fn render_logged(
     options: &RenderOptions,
     warnings: &mut Vec<Warning>,
 ) -> Result<RenderedChart, RenderError> {
-    render_logged_from(Cow::Borrowed(chart), user_values, options, warnings)
+    render_logged_from(Cow::Borrowed(chart), user_values, options, warnings, None)
 }
 
 /// [`render_logged`] of a chart the caller no longer needs: the chart becomes the processed
 /// chart instead of being copied (its values trees are deep copies otherwise), and the
 /// coalesced values are freed once the templates' `.Values` is built from them, so less is
-/// held while templates run (`wheelhouse template`).
+/// held while templates run (`wheelhouse template`). `ahead` is a thread already parsing the
+/// chart's templates (see [`engine::TemplatesWhileLoading`]); without one, parsing ahead
+/// starts here when the chart is large enough.
 ///
 /// # Errors
 /// As [`render`].
@@ -309,8 +311,9 @@ pub fn render_logged_owned(
     user_values: &Map<String, Json>,
     options: &RenderOptions,
     warnings: &mut Vec<Warning>,
+    ahead: Option<ParseAhead>,
 ) -> Result<RenderedChart, RenderError> {
-    render_logged_from(Cow::Owned(chart), user_values, options, warnings)
+    render_logged_from(Cow::Owned(chart), user_values, options, warnings, ahead)
 }
 
 fn render_logged_from(
@@ -318,6 +321,7 @@ fn render_logged_from(
     user_values: &Map<String, Json>,
     options: &RenderOptions,
     warnings: &mut Vec<Warning>,
+    ahead: Option<ParseAhead>,
 ) -> Result<RenderedChart, RenderError> {
     check_installable_type(&chart)?;
     check_dependencies(&chart)?;
@@ -328,7 +332,7 @@ fn render_logged_from(
         }
     })?;
     // Templates parse on a helper thread while dependencies and values are processed.
-    let ahead = engine::parse_ahead(&chart, &options.engine);
+    let ahead = ahead.or_else(|| engine::parse_ahead(&chart, &options.engine));
     let mut processed = chart.into_owned();
     values::dependencies::process_dependencies_logged(&mut processed, user_values, warnings)
         .map_err(|e| RenderError::Dependencies {
