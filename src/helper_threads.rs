@@ -48,6 +48,18 @@ pub fn grant(wanted: usize) -> HelperGrant {
     HelperGrant { count: granted }
 }
 
+/// Drops `value` on a new thread named `name`, so that the caller does not wait for a large
+/// teardown (parsed templates, a loaded chart; a process about to exit never pays it). Such
+/// threads do not count against the budget: they only free memory. Drops here when no thread
+/// can be started.
+pub fn drop_in_background<T: Send + 'static>(name: &str, value: T) {
+    let spawned = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || drop(value));
+    // On failure the closure, and with it the value, was dropped by `spawn`.
+    drop(spawned);
+}
+
 /// For tests of helper-thread users: calls `start` until it returns something (a helper was
 /// granted), for up to a second, since other tests hold helpers for moments. `None` only when
 /// the budget is 0 (one core); panics when no helper came within the second.

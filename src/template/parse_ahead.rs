@@ -68,6 +68,8 @@ struct Queue {
     closed: bool,
     /// Once known, the addresses of the sources to parse; others are skipped.
     needed: Option<HashSet<usize>>,
+    /// Addresses of every source queued so far: a source is parsed once.
+    queued: HashSet<usize>,
 }
 
 struct Shared {
@@ -166,9 +168,15 @@ impl ParseAhead {
     }
 
     /// Queues a source to parse under `name` (a provisional name is fine: see
-    /// [`ParsedAhead`]).
+    /// [`ParsedAhead`]); a source already queued (the same bytes) is not queued again.
     pub fn push(&self, name: String, source: Arc<[u8]>) {
-        self.shared.lock().sources.push_back((name, source));
+        {
+            let mut queue = self.shared.lock();
+            if !queue.queued.insert(address(&source)) {
+                return;
+            }
+            queue.sources.push_back((name, source));
+        }
         self.shared.changed.notify_one();
     }
 

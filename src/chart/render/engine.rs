@@ -199,7 +199,8 @@ pub fn render_templates_bytes(
         on_output(name, &output);
         rendered.insert(name.clone(), output);
     }
-    drop_in_background(set);
+    // Tearing down the trees of a large chart takes milliseconds the caller need not wait for.
+    helper_threads::drop_in_background("template-set-drop", set);
     Ok(rendered)
 }
 
@@ -220,6 +221,16 @@ pub fn parse_ahead(chart: &Chart, options: &EngineOptions) -> Option<ParseAhead>
         ahead.push(name, source);
     }
     Some(ahead)
+}
+
+/// Gives `ahead` the templates of the loaded `chart` it has not had yet (those of subcharts
+/// packed as archives under `charts/`, which are read only when the chart is assembled).
+pub fn queue_remaining_templates(chart: &Chart, ahead: &ParseAhead) {
+    let mut sources = Vec::new();
+    template_sources(chart, &ChartPath::root(chart.name()), &mut sources);
+    for (name, source) in sources {
+        ahead.push(name, source);
+    }
 }
 
 /// Template files seen while a chart is being read, parsed ahead on a helper thread (under
@@ -308,17 +319,6 @@ fn parse_helpers(sources: &[NamedSource<'_>]) -> helper_threads::HelperGrant {
     } else {
         MAX_HELPERS
     })
-}
-
-/// Frees a parsed template set on a helper thread: tearing down the trees of a large chart
-/// takes several milliseconds that the caller need not wait for (and that a process about to
-/// exit never pays). Falls back to dropping here when no thread can be started.
-fn drop_in_background(set: TemplateSet) {
-    let spawned = std::thread::Builder::new()
-        .name("template-set-drop".to_string())
-        .spawn(move || drop(set));
-    // On failure the closure, and with it the set, was dropped by `spawn`.
-    drop(spawned);
 }
 
 /// Helm's function map: Sprig, Helm's extras, then the engine-bound functions.

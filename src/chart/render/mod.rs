@@ -332,7 +332,13 @@ fn render_logged_from(
         }
     })?;
     // Templates parse on a helper thread while dependencies and values are processed.
-    let ahead = ahead.or_else(|| engine::parse_ahead(&chart, &options.engine));
+    let ahead = match ahead {
+        Some(ahead) => {
+            engine::queue_remaining_templates(&chart, &ahead);
+            Some(ahead)
+        }
+        None => engine::parse_ahead(&chart, &options.engine),
+    };
     let mut processed = chart.into_owned();
     values::dependencies::process_dependencies_logged(&mut processed, user_values, warnings)
         .map_err(|e| RenderError::Dependencies {
