@@ -12,8 +12,9 @@
 //! - [`ParseAhead`]: parse sources on a helper thread before the set exists, for
 //!   [`TemplateSet::add_all_with`].
 //!
-//! Module map: `lex` (tokens), `parse` (trees), `parse_ahead`, `exec` (evaluation), `builtins` (Go's
-//! predefined functions), `gofmt` (Go's `fmt` verbs), `value`, `error`, `funcs`.
+//! Module map: `lex` (tokens), `parse` (trees), `parse_ahead`, `exec` (evaluation),
+//! `builtins` (Go's predefined functions), `gofmt` (Go's `fmt` verbs), `value`, `error`,
+//! `funcs`.
 
 mod builtins;
 mod error;

@@ -5,8 +5,6 @@
 //! - [`sort_manifests`]: hooks vs. ordinary manifests and their install order
 //!   (`manifest_sorter.go`, `kind_sorter.go`), with [`INSTALL_ORDER`].
 //! - [`Hook`]: events, weight, delete and output-log policies (`pkg/release/v1/hook.go`).
-//! - [`HeadPrefetcher`]: heads decoded on a helper thread while templates still render,
-//!   for [`sort_manifests_prefetched`].
 //! - [`parse_head`]: a document's apiVersion/kind/name/annotations as Helm decodes them.
 //! - [`is_crd_file`]: which chart files under `crds/` Helm installs as CRDs.
 //!
@@ -14,7 +12,6 @@
 
 mod head;
 mod hook;
-mod prefetch;
 mod sort;
 mod split;
 
@@ -26,10 +23,8 @@ pub use hook::{
     BEFORE_HOOK_CREATION, HOOK_ANNOTATION, HOOK_DELETE_ANNOTATION, HOOK_FAILED,
     HOOK_OUTPUT_LOG_ANNOTATION, HOOK_SUCCEEDED, HOOK_WEIGHT_ANNOTATION, Hook, HookEvent,
 };
-pub use prefetch::{HeadPrefetcher, PrefetchedHeads};
 pub use sort::{
-    INSTALL_ORDER, Manifest, SkippedHook, Sorted, compare_kinds, sort_manifests,
-    sort_manifests_prefetched, uninstall_order,
+    INSTALL_ORDER, Manifest, SkippedHook, Sorted, compare_kinds, sort_manifests, uninstall_order,
 };
 pub use split::split_manifests;
 

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use super::ManifestError;
 use super::head::{Head, parse_head};
 use super::hook::{HOOK_ANNOTATION, Hook};
-use super::prefetch::PrefetchedHeads;
 use super::split::split_manifests;
 use crate::helper_threads;
 
@@ -108,47 +107,15 @@ pub fn sort_manifests(
     files: &BTreeMap<String, String>,
     kind_order: &[&str],
 ) -> Result<Sorted, ManifestError> {
-    sort_manifests_prefetched(files, kind_order, PrefetchedHeads::default())
-}
-
-/// [`sort_manifests`] with heads decoded ahead by a [`HeadPrefetcher`](super::HeadPrefetcher): a file whose text
-/// is the one prefetched takes those heads, every other file is decoded here. Same result
-/// and errors as [`sort_manifests`].
-///
-/// # Errors
-/// As [`sort_manifests`].
-pub fn sort_manifests_prefetched(
-    files: &BTreeMap<String, String>,
-    kind_order: &[&str],
-    mut prefetched: PrefetchedHeads,
-) -> Result<Sorted, ManifestError> {
     let mut documents: Vec<(&String, &str)> = Vec::new();
-    let mut heads: Vec<Option<Result<Head, String>>> = Vec::new();
     for (path, content) in files {
         let base = path.rsplit('/').next().unwrap_or(path);
         if base.starts_with('_') || content.trim().is_empty() {
             continue;
         }
-        let split = split_manifests(content);
-        match prefetched.by_path.remove(path.as_str()) {
-            Some(file) if file.text == *content && file.heads.len() == split.len() => {
-                heads.extend(file.heads.into_iter().map(Some));
-            }
-            _ => heads.extend(split.iter().map(|_| None)),
-        }
-        documents.extend(split.into_iter().map(|d| (path, d)));
+        documents.extend(split_manifests(content).into_iter().map(|d| (path, d)));
     }
-    let missing: Vec<(&String, &str)> = documents
-        .iter()
-        .zip(&heads)
-        .filter(|(_, head)| head.is_none())
-        .map(|(document, _)| *document)
-        .collect();
-    let mut decoded = parse_heads(&missing).into_iter();
-    let heads = heads.into_iter().map(|head| {
-        head.or_else(|| decoded.next())
-            .unwrap_or_else(|| Ok(Head::default()))
-    });
+    let heads = parse_heads(&documents);
 
     let mut sorted = Sorted::default();
     for ((path, document), head) in documents.into_iter().zip(heads) {

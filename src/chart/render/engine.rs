@@ -15,9 +15,10 @@
 //! - Templates execute in parse order; files whose base name starts with `_` are skipped.
 //!   The first failure ends the render with Helm's reformatted message. `<no value>` is
 //!   removed from every output.
-//! - Speed, not semantics: [`parse_ahead`] parses the loaded chart's templates on a helper
-//!   thread while dependencies and values are processed; the set takes only trees parsed
-//!   under the final name from the same bytes.
+//! - Speed, not semantics: [`TemplatesWhileLoading`] (while a chart is read) or
+//!   [`parse_ahead`] (once it is loaded) parse its templates on a helper thread while the
+//!   rest of loading and values processing go on; the set takes only trees parsed from the
+//!   same bytes, under or renamed to the final name.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -113,21 +114,18 @@ pub fn render_templates(
     top: &TopValues,
     options: &EngineOptions,
 ) -> Result<BTreeMap<String, String>, EngineError> {
-    Ok(
-        render_templates_bytes(chart, top, options, None, &mut |_, _| {})?
-            .into_iter()
-            .map(|(name, bytes)| {
-                let text = String::from_utf8(bytes).unwrap_or_else(|e| go_lossy(e.as_bytes()));
-                (name, text)
-            })
-            .collect(),
-    )
+    Ok(render_templates_bytes(chart, top, options, None)?
+        .into_iter()
+        .map(|(name, bytes)| {
+            let text = String::from_utf8(bytes).unwrap_or_else(|e| go_lossy(e.as_bytes()));
+            (name, text)
+        })
+        .collect())
 }
 
 /// [`render_templates`] with each output as the bytes Go produces (Go strings, and so
-/// template output, may hold bytes that are not UTF-8). `on_output` sees each template's
-/// name and output as soon as it is rendered (in execution order), so that work on the
-/// output can start while later templates execute.
+/// template output, may hold bytes that are not UTF-8). `ahead` is a thread already parsing
+/// the chart's templates ([`parse_ahead`], [`TemplatesWhileLoading`]).
 ///
 /// # Errors
 /// As [`render_templates`].
@@ -136,7 +134,6 @@ pub fn render_templates_bytes(
     top: &TopValues,
     options: &EngineOptions,
     ahead: Option<ParseAhead>,
-    on_output: &mut dyn FnMut(&str, &[u8]),
 ) -> Result<BTreeMap<String, Vec<u8>>, EngineError> {
     let mut templates: BTreeMap<String, Renderable> = BTreeMap::new();
     collect(
@@ -196,7 +193,6 @@ pub fn render_templates_bytes(
                 template: name.clone(),
                 message: template::helm_exec_error_message(name, &e),
             })?;
-        on_output(name, &output);
         rendered.insert(name.clone(), output);
     }
     // Tearing down the trees of a large chart takes milliseconds the caller need not wait for.
@@ -238,7 +234,8 @@ pub fn queue_remaining_templates(chart: &Chart, ahead: &ParseAhead) {
 /// overlaps the rest of reading and loading. Files are offered with chart-relative paths;
 /// those under a `templates/` directory (of the chart or of a subchart directory) are taken.
 pub struct TemplatesWhileLoading {
-    funcs: Option<FuncMap>,
+    /// The render's engine options, until the thread starts (or is refused).
+    options: Option<EngineOptions>,
     pending: Vec<(String, Arc<[u8]>)>,
     pending_bytes: usize,
     ahead: Option<ParseAhead>,
@@ -248,7 +245,7 @@ impl TemplatesWhileLoading {
     /// Nothing seen yet; `options` are those the chart will render with.
     pub fn new(options: &EngineOptions) -> TemplatesWhileLoading {
         TemplatesWhileLoading {
-            funcs: Some(func_map(options)),
+            options: Some(options.clone()),
             pending: Vec::new(),
             pending_bytes: 0,
             ahead: None,
@@ -264,17 +261,18 @@ impl TemplatesWhileLoading {
             ahead.push(name.to_string(), data.clone());
             return;
         }
-        let Some(funcs) = self.funcs.take() else {
+        if self.options.is_none() {
             // The helper thread was refused: nothing is parsed ahead.
             return;
-        };
+        }
         self.pending.push((name.to_string(), data.clone()));
         self.pending_bytes += data.len();
         if self.pending_bytes < PARALLEL_FROM_BYTES {
-            self.funcs = Some(funcs);
             return;
         }
-        if let Some(ahead) = ParseAhead::start(funcs) {
+        if let Some(options) = self.options.take()
+            && let Some(ahead) = ParseAhead::start(func_map(&options))
+        {
             for (name, source) in self.pending.drain(..) {
                 ahead.push(name, source);
             }

@@ -406,10 +406,6 @@ fn values_value_of(values: &Map<String, Json>) -> Value {
     )
 }
 
-/// Rendered output (bytes, all templates so far) from which manifest heads are decoded on a
-/// helper thread while later templates execute.
-const PREFETCH_FROM_BYTES: usize = 64 * 1024;
-
 /// [`render_processed`] after the kubeVersion check, with `.Values` already built.
 fn render_with_values(
     chart: &Chart,
@@ -422,24 +418,7 @@ fn render_with_values(
         capabilities: options.capabilities.to_value(),
         values,
     };
-    // Heads of rendered files are decoded on a helper thread while later templates run, once
-    // the output has reached PREFETCH_FROM_BYTES (below that, decoding the heads costs less
-    // than the thread); parsing has given its helpers back by then.
-    let mut prefetcher: Option<Option<manifest::HeadPrefetcher>> = None;
-    let mut output_bytes = 0;
-    let outputs =
-        engine::render_templates_bytes(chart, &top, &options.engine, ahead, &mut |name, bytes| {
-            output_bytes += bytes.len();
-            if output_bytes < PREFETCH_FROM_BYTES {
-                return;
-            }
-            if let Some(prefetcher) = prefetcher.get_or_insert_with(manifest::HeadPrefetcher::start)
-                && !name.ends_with(NOTES_SUFFIX)
-                && let Ok(text) = std::str::from_utf8(bytes)
-            {
-                prefetcher.submit(name, text);
-            }
-        })?;
+    let outputs = engine::render_templates_bytes(chart, &top, &options.engine, ahead)?;
     let mut files = BTreeMap::new();
     // Helm's YAML decoder rejects a document that is not UTF-8; notes are not decoded.
     let mut not_utf8 = None;
@@ -466,11 +445,7 @@ fn render_with_values(
     if let Some(e) = not_utf8 {
         return Err(e.into());
     }
-    let prefetched = prefetcher
-        .flatten()
-        .map(manifest::HeadPrefetcher::finish)
-        .unwrap_or_default();
-    let sorted = manifest::sort_manifests_prefetched(&files, INSTALL_ORDER, prefetched)?;
+    let sorted = manifest::sort_manifests(&files, INSTALL_ORDER)?;
 
     let crds: Vec<CrdFile> = chart
         .crd_objects()
