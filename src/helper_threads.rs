@@ -77,12 +77,76 @@ pub fn start_when_granted<T>(mut start: impl FnMut() -> Option<T>) -> Option<T> 
     panic!("no helper thread was granted within a second");
 }
 
+/// Applies `work` to every item on the caller's thread and `helpers` scoped helper threads.
+/// Each thread claims the next unclaimed item, largest `size` first, until none is left, so
+/// that the threads finish at about the same time however unevenly the cost of items varies
+/// (fixed shares leave one thread idle while another still works). Each thread has its own
+/// `state` from `new_state` (an interner, say). Results are in item order; an item is `None`
+/// only when the helper that claimed it panicked, for the caller to redo it on its own thread
+/// where the panic then surfaces.
+pub fn map_claimed<T, S, R>(
+    items: &[T],
+    helpers: usize,
+    size: impl Fn(&T) -> usize,
+    new_state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<Option<R>>
+where
+    T: Sync,
+    R: Send,
+{
+    let mut by_size: Vec<usize> = (0..items.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(size(&items[i])));
+    let next = AtomicUsize::new(0);
+    let claim_all = || {
+        let mut state = new_state();
+        let mut done = Vec::new();
+        while let Some(&i) = by_size.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((i, work(&mut state, &items[i])));
+        }
+        done
+    };
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = (0..helpers).map(|_| scope.spawn(claim_all)).collect();
+        let mut done = claim_all();
+        for helper in spawned {
+            if let Ok(theirs) = helper.join() {
+                done.extend(theirs);
+            }
+        }
+        for (i, result) in done {
+            results[i] = Some(result);
+        }
+    });
+    results
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     // Other tests render concurrently and hold grants of their own, so only bounds that hold
     // whatever they do are checked.
+    #[test]
+    fn claimed_work_keeps_item_order() {
+        let items: Vec<usize> = (0..100).map(|i| (i * 37) % 101).collect();
+        for helpers in [0, 1, 3] {
+            let results = map_claimed(
+                &items,
+                helpers,
+                |&n| n,
+                || 0usize,
+                |calls, &n| {
+                    *calls += 1;
+                    n * 2
+                },
+            );
+            let doubled: Vec<usize> = items.iter().map(|n| n * 2).collect();
+            assert_eq!(results, doubled.into_iter().map(Some).collect::<Vec<_>>());
+        }
+    }
+
     #[test]
     fn grants_never_exceed_the_budget() {
         let first = grant(usize::MAX);

@@ -35,7 +35,6 @@ mod oracle_tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use error::{FuncError, TemplateError};
 pub use funcs::{CallContext, FuncMap, Function, ParamType, Signature};
@@ -216,7 +215,8 @@ impl TemplateSet {
         Ok(())
     }
 
-    /// Parses the sources at the indices `missing` on `threads` threads into their slots.
+    /// Parses the sources at the indices `missing` on `threads` threads into their slots
+    /// (parse time per byte varies a lot between files, so threads claim files one at a time).
     fn parse_parallel(
         &self,
         sources: &[NamedSource<'_>],
@@ -224,45 +224,22 @@ impl TemplateSet {
         threads: usize,
         slots: &mut [Option<Result<Vec<Tree>, TemplateError>>],
     ) {
-        // Each thread claims the next unparsed source, largest first, until none is left:
-        // parse time per byte varies a lot between files (text against dense actions), so
-        // fixed shares of bytes leave one thread idle while another finishes.
-        let mut by_size = missing.to_vec();
-        by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.len()));
-        let next = AtomicUsize::new(0);
         let funcs: &FuncMap = &self.funcs;
-        let parse_claimed = || {
-            let has_function = |n: &str| funcs.is_defined(n);
-            let mut interner = Interner::default();
-            let mut done = Vec::new();
-            loop {
-                let claim = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&i) = by_size.get(claim) else {
-                    break;
-                };
+        let has_function = |n: &str| funcs.is_defined(n);
+        let results = crate::helper_threads::map_claimed(
+            missing,
+            threads - 1,
+            |&i| sources[i].1.len(),
+            Interner::default,
+            |interner, &i| {
                 let (name, source) = &sources[i];
-                done.push((
-                    i,
-                    parse::parse(name, source.clone(), &has_function, &mut interner),
-                ));
-            }
-            done
-        };
-        std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(parse_claimed)).collect();
-            let mut done = parse_claimed();
-            for helper in helpers {
-                // A helper that panicked (a parser bug) leaves its sources unparsed; the
-                // caller parses them again, where the panic then surfaces as it would
-                // without threads.
-                if let Ok(theirs) = helper.join() {
-                    done.extend(theirs);
-                }
-            }
-            for (i, result) in done {
-                slots[i] = Some(result);
-            }
-        });
+                parse::parse(name, source.clone(), &has_function, interner)
+            },
+        );
+        // A source whose helper panicked stays unparsed: the caller parses it again.
+        for (&i, result) in missing.iter().zip(results) {
+            slots[i] = result;
+        }
     }
 
     /// Go's `AddParseTree` for each tree of one source: an empty definition does not replace

@@ -164,9 +164,10 @@ const PARALLEL_THRESHOLD_BYTES: usize = 256 * 1024;
 
 /// Decodes every document's head, in order. Decoding a head means parsing the whole YAML
 /// document (Helm fails on a syntax error anywhere in it), which dominates the cost for
-/// charts with large CRDs, so big inputs are split between this thread and up to 7 helper
-/// threads, as far as the process-wide budget allows ([`crate::helper_threads`]); results
-/// keep the documents' order, and the first failure in that order is the one reported.
+/// charts with large CRDs, so big inputs are shared, a document at a time, between this
+/// thread and up to 7 helper threads, as far as the process-wide budget allows
+/// ([`crate::helper_threads`]); results keep the documents' order, and the first failure in
+/// that order is the one reported.
 fn parse_heads(documents: &[(&String, &str)]) -> Vec<Result<Head, String>> {
     const MAX_HELPERS: usize = 7;
     let decode_all = |chunk: &[(&String, &str)]| -> Vec<Result<Head, String>> {
@@ -180,32 +181,20 @@ fn parse_heads(documents: &[(&String, &str)]) -> Vec<Result<Head, String>> {
     if helpers.count() == 0 {
         return decode_all(documents);
     }
-    // Contiguous chunks of roughly equal byte size, one per thread.
-    let target = total.div_ceil(1 + helpers.count());
-    let mut chunks: Vec<&[(&String, &str)]> = Vec::new();
-    let (mut start, mut size) = (0, 0);
-    for (i, (_, d)) in documents.iter().enumerate() {
-        size += d.len();
-        if size >= target && chunks.len() < helpers.count() {
-            chunks.push(&documents[start..=i]);
-            start = i + 1;
-            size = 0;
-        }
-    }
-    chunks.push(&documents[start..]);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks[1..]
-            .iter()
-            .map(|&chunk| (chunk, scope.spawn(move || decode_all(chunk))))
-            .collect();
-        let mut heads = decode_all(chunks[0]);
-        for (chunk, handle) in handles {
-            // A panicking helper would be a bug in the decoder; decode its chunk again here
-            // so the panic surfaces on this thread.
-            heads.extend(handle.join().unwrap_or_else(|_| decode_all(chunk)));
-        }
-        heads
-    })
+    let heads = helper_threads::map_claimed(
+        documents,
+        helpers.count(),
+        |(_, d)| d.len(),
+        || (),
+        |(), (_, d)| parse_head(d),
+    );
+    // A document whose helper panicked (a decoder bug) is decoded again here, where the
+    // panic then surfaces.
+    heads
+        .into_iter()
+        .zip(documents)
+        .map(|(head, (_, d))| head.unwrap_or_else(|| parse_head(d)))
+        .collect()
 }
 
 /// Order of two kinds (Go: `lessByKind`): listed kinds by position, then unlisted kinds in
