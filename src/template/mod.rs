@@ -183,22 +183,10 @@ impl TemplateSet {
         drop(ahead);
         let missing: Vec<usize> = (0..sources.len()).filter(|&i| slots[i].is_none()).collect();
         let threads = threads.clamp(1, missing.len().max(1));
-        if threads == 1 {
-            for i in missing {
-                let (name, source) = &sources[i];
-                let funcs = &self.funcs;
-                let has_function = |n: &str| funcs.is_defined(n);
-                let result = parse::parse(name, source.clone(), &has_function, &mut self.interner);
-                let failed = result.is_err();
-                slots[i] = Some(result);
-                // Later sources cannot change which error is reported.
-                if failed {
-                    break;
-                }
-            }
-        } else {
+        if threads > 1 {
             self.parse_parallel(sources, &missing, threads, &mut slots);
         }
+        // In order: sources not parsed yet are parsed here, and the first failure ends it.
         let mut parsed = Vec::with_capacity(sources.len());
         for (i, slot) in slots.into_iter().enumerate() {
             let result = slot.unwrap_or_else(|| {
