@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::gofmt::go_quote;
+use super::parse::count_newlines;
 
 /// Kind of a lexical item (Go's `itemType`; keywords sort after [`ItemType::Keyword`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,6 +145,14 @@ fn is_alpha_numeric(r: Option<char>) -> bool {
     }
 }
 
+/// Byte offset of the first `{{` in `text`: a vectorised search, since text between actions
+/// is most of a template's bytes.
+fn find_left_delim(text: &[u8]) -> Option<usize> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(LEFT_DELIM));
+    FINDER.find(text)
+}
+
 fn has_left_trim_marker(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() >= 2 && b[0] == b'-' && matches!(b[1], b' ' | b'\t' | b'\r' | b'\n')
@@ -256,7 +265,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn ignore(&mut self) {
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(&self.input.as_bytes()[self.start..self.pos]);
         self.start = self.pos;
         self.start_line = self.line;
     }
@@ -331,7 +340,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_text(&mut self) -> Option<State> {
-        if let Some(x) = self.input[self.pos..].find(LEFT_DELIM) {
+        if let Some(x) = find_left_delim(&self.input.as_bytes()[self.pos..]) {
             if x > 0 {
                 self.pos += x;
                 let mut trim_length = 0;
@@ -340,7 +349,7 @@ impl<'a> Lexer<'a> {
                     trim_length = right_trim_length(&self.input[self.start..self.pos]);
                 }
                 self.pos -= trim_length;
-                self.line += self.input[self.start..self.pos].matches('\n').count();
+                self.line += count_newlines(&self.input.as_bytes()[self.start..self.pos]);
                 let item = self.this_item(ItemType::Text);
                 self.pos += trim_length;
                 self.ignore();
@@ -352,7 +361,7 @@ impl<'a> Lexer<'a> {
         }
         self.pos = self.input.len();
         if self.pos > self.start {
-            self.line += self.input[self.start..self.pos].matches('\n').count();
+            self.line += count_newlines(&self.input.as_bytes()[self.start..self.pos]);
             return self.emit(ItemType::Text);
         }
         self.emit(ItemType::Eof)
@@ -396,7 +405,7 @@ impl<'a> Lexer<'a> {
         if !delim {
             return self.errorf("comment ends before closing delimiter".to_string());
         }
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(&self.input.as_bytes()[self.start..self.pos]);
         let _comment = self.this_item(ItemType::Comment);
         if trim_space {
             self.pos += TRIM_MARKER_LEN;
@@ -509,33 +518,46 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Space)
     }
 
-    fn lex_identifier(&mut self) -> Option<State> {
+    /// Go's `for { r = l.next(); if !isAlphaNumeric(r) { l.backup(); break } }`: skips a run
+    /// of letters, digits and underscores and returns the character after it (not consumed).
+    fn skip_alpha_numeric(&mut self) -> Option<char> {
+        // ASCII bytes first, without decoding (they hold no newline to count).
+        let bytes = self.input.as_bytes();
+        let mut at = self.pos;
+        while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+            at += 1;
+        }
+        self.pos = at;
         loop {
             let r = self.next();
-            if is_alpha_numeric(r) {
-                continue;
+            if !is_alpha_numeric(r) {
+                self.backup();
+                return r;
             }
-            self.backup();
-            let word = &self.input[self.start..self.pos];
-            if !self.at_terminator() {
-                return self.errorf(format!("bad character {}", go_sharp_u_opt(r)));
-            }
-            if let Some(kw) = keyword(word) {
-                if (kw == ItemType::Break && !self.break_ok)
-                    || (kw == ItemType::Continue && !self.continue_ok)
-                {
-                    return self.emit(ItemType::Identifier);
-                }
-                return self.emit(kw);
-            }
-            if word.starts_with('.') {
-                return self.emit(ItemType::Field);
-            }
-            if word == "true" || word == "false" {
-                return self.emit(ItemType::Bool);
-            }
-            return self.emit(ItemType::Identifier);
         }
+    }
+
+    fn lex_identifier(&mut self) -> Option<State> {
+        let r = self.skip_alpha_numeric();
+        let word = &self.input[self.start..self.pos];
+        if !self.at_terminator() {
+            return self.errorf(format!("bad character {}", go_sharp_u_opt(r)));
+        }
+        if let Some(kw) = keyword(word) {
+            if (kw == ItemType::Break && !self.break_ok)
+                || (kw == ItemType::Continue && !self.continue_ok)
+            {
+                return self.emit(ItemType::Identifier);
+            }
+            return self.emit(kw);
+        }
+        if word.starts_with('.') {
+            return self.emit(ItemType::Field);
+        }
+        if word == "true" || word == "false" {
+            return self.emit(ItemType::Bool);
+        }
+        self.emit(ItemType::Identifier)
     }
 
     fn lex_variable(&mut self) -> Option<State> {
@@ -552,14 +574,7 @@ impl<'a> Lexer<'a> {
             }
             return self.emit(ItemType::Dot);
         }
-        let mut r;
-        loop {
-            r = self.next();
-            if !is_alpha_numeric(r) {
-                self.backup();
-                break;
-            }
-        }
+        let r = self.skip_alpha_numeric();
         if !self.at_terminator() {
             return self.errorf(format!("bad character {}", go_sharp_u_opt(r)));
         }
@@ -646,33 +661,42 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_quote(&mut self) -> Option<State> {
+        // Go's rune loop, jumping between the only bytes that matter: a backslash skips the
+        // next character, a newline or the end of input leaves the string unterminated.
+        let bytes = self.input.as_bytes();
+        let mut at = self.pos;
         loop {
-            match self.next() {
-                Some('\\') => {
-                    let r = self.next();
-                    if r.is_some() && r != Some('\n') {
-                        continue;
+            let Some(offset) = memchr::memchr3(b'"', b'\\', b'\n', &bytes[at..]) else {
+                return self.errorf("unterminated quoted string".to_string());
+            };
+            at += offset;
+            match bytes[at] {
+                b'"' => break,
+                b'\\' => {
+                    // The escaped character (continuation bytes of a multi-byte one never
+                    // match the search).
+                    match bytes.get(at + 1) {
+                        None | Some(b'\n') => {
+                            return self.errorf("unterminated quoted string".to_string());
+                        }
+                        Some(_) => at += 2,
                     }
-                    return self.errorf("unterminated quoted string".to_string());
                 }
-                None | Some('\n') => {
-                    return self.errorf("unterminated quoted string".to_string());
-                }
-                Some('"') => break,
-                _ => {}
+                _ => return self.errorf("unterminated quoted string".to_string()),
             }
         }
+        self.pos = at + 1;
         self.emit(ItemType::String)
     }
 
     fn lex_raw_quote(&mut self) -> Option<State> {
-        loop {
-            match self.next() {
-                None => return self.errorf("unterminated raw quoted string".to_string()),
-                Some('`') => break,
-                _ => {}
-            }
-        }
+        // Go reads rune by rune to the closing backquote; one search gives the same end.
+        let rest = &self.input.as_bytes()[self.pos..];
+        let Some(len) = memchr::memchr(b'`', rest) else {
+            return self.errorf("unterminated raw quoted string".to_string());
+        };
+        self.line += count_newlines(&rest[..len]);
+        self.pos += len + 1;
         self.emit(ItemType::RawString)
     }
 }

@@ -46,9 +46,10 @@ impl Tree {
     }
 }
 
-/// Number of `\n` bytes in `text` (a byte count the compiler vectorises).
+/// Number of `\n` bytes in `text` (vectorised; faster than a plain byte count on the short
+/// spans between actions).
 pub(crate) fn count_newlines(text: &[u8]) -> usize {
-    text.iter().filter(|&&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', text).count()
 }
 
 /// The text of a text node: a byte range of its tree's source, so that parsing copies no
@@ -83,9 +84,9 @@ impl fmt::Debug for TextSpan {
 /// referenced by every node that uses it.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    strings: HashSet<Str>,
+    strings: HashSet<Str, foldhash::fast::RandomState>,
     /// String literals by their quoted text.
-    literals: HashMap<Str, Arc<StringLiteral>>,
+    literals: HashMap<Str, Arc<StringLiteral>, foldhash::fast::RandomState>,
 }
 
 impl Interner {
