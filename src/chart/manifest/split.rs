@@ -17,24 +17,26 @@ pub fn split_manifests(text: &str) -> Vec<&str> {
     let text = text.trim_start();
     // Go: regexp `(?m)^---[ \t]*` with Split; `^` matches at the start and after `\n`.
     let bytes = text.as_bytes();
+    // Separators are found with one vectorised search for "\n---" (rendered output can be
+    // megabytes), plus a check at the very start.
+    let after_newline = memchr::memmem::Finder::new(b"\n---");
     let mut piece_start = 0;
-    let mut line_start = 0;
     let mut pieces: Vec<&str> = Vec::new();
-    while line_start < bytes.len() {
-        if bytes[line_start..].starts_with(b"---") {
-            let mut end = line_start + 3;
-            while end < bytes.len() && (bytes[end] == b' ' || bytes[end] == b'\t') {
-                end += 1;
-            }
-            pieces.push(&text[piece_start..line_start]);
-            piece_start = end;
-            // The rest of this line is not at a line start; continue after the next newline.
-            line_start = end;
+    let mut line_start = if bytes.starts_with(b"---") {
+        Some(0)
+    } else {
+        after_newline.find(bytes).map(|at| at + 1)
+    };
+    while let Some(start) = line_start {
+        let mut end = start + 3;
+        while end < bytes.len() && (bytes[end] == b' ' || bytes[end] == b'\t') {
+            end += 1;
         }
-        match bytes[line_start..].iter().position(|&b| b == b'\n') {
-            Some(offset) => line_start += offset + 1,
-            None => break,
-        }
+        pieces.push(&text[piece_start..start]);
+        piece_start = end;
+        // The rest of this line is not at a line start: the next separator follows a newline
+        // at or after `end`.
+        line_start = after_newline.find(&bytes[end..]).map(|at| end + at + 1);
     }
     pieces.push(&text[piece_start..]);
     pieces

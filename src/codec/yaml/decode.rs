@@ -161,16 +161,19 @@ fn key_cannot_fail(kind: &NodeKind) -> bool {
     match kind {
         NodeKind::Scalar {
             value, implicit, ..
-        } => {
-            !(*implicit
-                && (value == "<<"
-                    || matches!(
-                        resolve::resolve_plain(value, Flavor::V2),
-                        Resolved::Null | Resolved::Uint(_) | Resolved::Merge
-                    )))
-        }
+        } => scalar_key_cannot_fail(value, *implicit),
         _ => false,
     }
+}
+
+/// [`key_cannot_fail`] for a scalar key given by its text and implicitness.
+fn scalar_key_cannot_fail(value: &str, implicit: bool) -> bool {
+    !(implicit
+        && (value == "<<"
+            || matches!(
+                resolve::resolve_plain(value, Flavor::V2),
+                Resolved::Null | Resolved::Uint(_) | Resolved::Merge
+            )))
 }
 
 // ---- step 1: node tree -------------------------------------------------------------------
@@ -325,12 +328,25 @@ fn read_tree(text: &str, mut keep: Option<&[&str]>) -> Result<Tree, YamlError> {
 /// fail to decode later ([`scalar_cannot_fail`], [`key_cannot_fail`]), and the document
 /// no alias (an alias could name an anchor inside a left-out value); otherwise
 /// [`Attempt::Unprunable`].
+/// Whether `text` holds NEL (U+0085), LS (U+2028) or PS (U+2029). Searches the bytes that
+/// begin their encodings (C2, E2), vectorised: a character-by-character search was a visible
+/// part of decoding megabyte documents.
+fn has_unicode_line_break(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(0xC2, 0xE2, bytes).any(|at| {
+        matches!(
+            &bytes[at..],
+            [0xC2, 0x85, ..] | [0xE2, 0x80, 0xA8 | 0xA9, ..]
+        )
+    })
+}
+
 fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
     // libyaml (YAML 1.1) also breaks lines at NEL, LS and PS; NEL is read as "\n" exactly,
     // LS and PS are taken as "\n" too (go-yaml keeps them as characters inside quoted and
     // block scalars, the one place this differs).
     let normalized;
-    let text = if text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+    let text = if has_unicode_line_break(text) {
         normalized = text.replace(['\u{85}', '\u{2028}', '\u{2029}'], "\n");
         normalized.as_str()
     } else {
@@ -462,6 +478,19 @@ fn read_tree_once(text: &str, keep: Option<&[&str]>) -> Result<Tree, Attempt> {
                     .map(|t| format!("{}{}", t.handle(), t.suffix()))
                     .unwrap_or_default();
                 let implicit = (tag.is_empty() && style == ScalarStyle::Plain) || tag == "!";
+                if in_document && !prune_next && !pruning.is_empty() {
+                    // Inside a left-out value: checked and counted as below, but not copied
+                    // into a node (most scalars of a large manifest are left out).
+                    if !scalar_cannot_fail(&value, implicit, &tag)
+                        || (is_key && !scalar_key_cannot_fail(&value, implicit))
+                    {
+                        return Err(Attempt::Unprunable);
+                    }
+                    if let Some(inner) = pruning.last_mut() {
+                        inner.children += 1;
+                    }
+                    continue;
+                }
                 Node {
                     kind: NodeKind::Scalar {
                         value: value.into_owned(),
@@ -1414,6 +1443,25 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+
+    #[test]
+    fn finds_only_the_unicode_line_breaks() {
+        for text in ["a\u{85}b", "a: \u{2028}", "\u{2029}", "\u{20ac} \u{2028}"] {
+            assert!(has_unicode_line_break(text), "{text:?}");
+        }
+        // Other characters whose encodings start with C2 or E2: NBSP, ¬, €, en dash, and
+        // U+2027 / U+202A beside LS and PS.
+        for text in [
+            "",
+            "plain",
+            "\u{a0}\u{ac}",
+            "\u{20ac}\u{2013}",
+            "\u{2027}\u{202a}",
+            "é",
+        ] {
+            assert!(!has_unicode_line_break(text), "{text:?}");
+        }
+    }
 
     fn timed(text: &str) -> (Result<Value, YamlError>, Duration) {
         let start = Instant::now();
