@@ -330,13 +330,33 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
         ));
     }
 
-    let mut manifests = String::new();
-    manifests.push_str(rendered.manifest.trim());
+    // Helm prints the trimmed manifest, a newline, then the hooks. The manifest text is
+    // reused in place and everything else the render returned is freed first: this is the
+    // largest string of the run, so a copy of it would be the peak of its memory.
+    let render::RenderedChart {
+        manifest: mut manifests,
+        hooks,
+        manifests: documents,
+        crds,
+        notes,
+        skipped_hooks,
+        warnings,
+    } = rendered;
+    drop((documents, crds, notes, skipped_hooks, warnings));
+    let hooks: Vec<_> = hooks
+        .into_iter()
+        .filter(|hook| !(args.skip_tests && hook.is_test()))
+        .collect();
+    manifests.truncate(manifests.trim_end().len());
+    let leading = manifests.len() - manifests.trim_start().len();
+    manifests.drain(..leading);
+    let hooks_length: usize = hooks
+        .iter()
+        .map(|hook| render::document_length(&hook.path, &hook.manifest))
+        .sum();
+    manifests.reserve_exact(1 + hooks_length);
     manifests.push('\n');
-    for hook in &rendered.hooks {
-        if args.skip_tests && hook.is_test() {
-            continue;
-        }
+    for hook in &hooks {
         render::push_document(&mut manifests, &hook.path, &hook.manifest);
     }
     if args.show_only.is_empty() {

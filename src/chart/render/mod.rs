@@ -446,6 +446,9 @@ fn render_with_values(
         return Err(e.into());
     }
     let sorted = manifest::sort_manifests(&files, INSTALL_ORDER)?;
+    // The manifests hold their own copies: the rendered files are not needed any more, and
+    // freeing them first lets the manifest text below reuse their memory (peak RSS).
+    drop(files);
 
     let crds: Vec<CrdFile> = chart
         .crd_objects()
@@ -456,7 +459,18 @@ fn render_with_values(
         })
         .collect();
 
-    let mut text = String::new();
+    // Sized exactly up front: growing it by doubling would hold the old and the new buffer
+    // at once, for the largest string of the render.
+    let mut length = 0;
+    if options.include_crds {
+        for crd in &crds {
+            length += document_length(&crd.filename, &crd.content());
+        }
+    }
+    for m in &sorted.manifests {
+        length += document_length(&m.path, &m.content);
+    }
+    let mut text = String::with_capacity(length);
     if options.include_crds {
         for crd in &crds {
             push_document(&mut text, &crd.filename, &crd.content());
@@ -465,6 +479,7 @@ fn render_with_values(
     for m in &sorted.manifests {
         push_document(&mut text, &m.path, &m.content);
     }
+    debug_assert_eq!(text.len(), length);
 
     Ok(RenderedChart {
         manifest: text,
@@ -513,6 +528,11 @@ pub fn yaml_utf8_problem(bytes: &[u8]) -> &'static str {
         return "invalid length of a UTF-8 sequence";
     }
     "invalid Unicode character"
+}
+
+/// Length in bytes of what [`push_document`] appends.
+pub fn document_length(source: &str, content: &str) -> usize {
+    "---\n# Source: ".len() + source.len() + 1 + content.len() + 1
 }
 
 /// Helm's document framing: `---\n# Source: NAME\nCONTENT\n`.
