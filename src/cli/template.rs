@@ -343,22 +343,17 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
         warnings,
     } = rendered;
     drop((documents, crds, notes, skipped_hooks, warnings));
-    let hooks: Vec<_> = hooks
-        .into_iter()
-        .filter(|hook| !(args.skip_tests && hook.is_test()))
-        .collect();
     manifests.truncate(manifests.trim_end().len());
     let leading = manifests.len() - manifests.trim_start().len();
     manifests.drain(..leading);
-    let hooks_length: usize = hooks
-        .iter()
-        .map(|hook| render::document_length(&hook.path, &hook.manifest))
-        .sum();
-    manifests.reserve_exact(1 + hooks_length);
     manifests.push('\n');
-    for hook in &hooks {
-        render::push_document(&mut manifests, &hook.path, &hook.manifest);
-    }
+    render::push_documents(
+        &mut manifests,
+        hooks
+            .iter()
+            .filter(|hook| !(args.skip_tests && hook.is_test()))
+            .map(|hook| (hook.path.as_str(), hook.manifest.as_str())),
+    );
     if args.show_only.is_empty() {
         return Ok(manifests);
     }

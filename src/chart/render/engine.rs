@@ -206,24 +206,31 @@ pub fn render_templates_bytes(
 /// templates it renders. `None` for charts with less than 256 KiB of templates (not worth a
 /// thread) or when no helper thread is granted.
 pub fn parse_ahead(chart: &Chart, options: &EngineOptions) -> Option<ParseAhead> {
-    let mut sources = Vec::new();
-    template_sources(chart, &ChartPath::root(chart.name()), &mut sources);
+    let sources = chart_template_sources(chart);
     let bytes: usize = sources.iter().map(|(_, s)| s.len()).sum();
     if bytes < PARALLEL_FROM_BYTES {
         return None;
     }
     let ahead = ParseAhead::start(func_map(options))?;
-    for (name, source) in sources {
-        ahead.push(name, source);
-    }
+    push_sources(&ahead, sources);
     Some(ahead)
 }
 
 /// Gives `ahead` the templates of the loaded `chart` it has not had yet (those of subcharts
 /// packed as archives under `charts/`, which are read only when the chart is assembled).
 pub fn queue_remaining_templates(chart: &Chart, ahead: &ParseAhead) {
+    push_sources(ahead, chart_template_sources(chart));
+}
+
+/// The templates of `chart` and its subcharts, named as [`collect`] names them.
+fn chart_template_sources(chart: &Chart) -> Vec<(String, Arc<[u8]>)> {
     let mut sources = Vec::new();
     template_sources(chart, &ChartPath::root(chart.name()), &mut sources);
+    sources
+}
+
+/// Queues `sources` on `ahead` (a source it already has is skipped there).
+fn push_sources(ahead: &ParseAhead, sources: Vec<(String, Arc<[u8]>)>) {
     for (name, source) in sources {
         ahead.push(name, source);
     }

@@ -459,27 +459,26 @@ fn render_with_values(
         })
         .collect();
 
-    // Sized exactly up front: growing it by doubling would hold the old and the new buffer
-    // at once, for the largest string of the render.
-    let mut length = 0;
-    if options.include_crds {
-        for crd in &crds {
-            length += document_length(&crd.filename, &crd.content());
-        }
-    }
-    for m in &sorted.manifests {
-        length += document_length(&m.path, &m.content);
-    }
-    let mut text = String::with_capacity(length);
-    if options.include_crds {
-        for crd in &crds {
-            push_document(&mut text, &crd.filename, &crd.content());
-        }
-    }
-    for m in &sorted.manifests {
-        push_document(&mut text, &m.path, &m.content);
-    }
-    debug_assert_eq!(text.len(), length);
+    let crd_contents: Vec<(&str, Cow<'_, str>)> = if options.include_crds {
+        crds.iter()
+            .map(|crd| (crd.filename.as_str(), crd.content()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut text = String::new();
+    push_documents(
+        &mut text,
+        crd_contents
+            .iter()
+            .map(|(name, content)| (*name, content.as_ref()))
+            .chain(
+                sorted
+                    .manifests
+                    .iter()
+                    .map(|m| (m.path.as_str(), m.content.as_str())),
+            ),
+    );
 
     Ok(RenderedChart {
         manifest: text,
@@ -530,9 +529,23 @@ pub fn yaml_utf8_problem(bytes: &[u8]) -> &'static str {
     "invalid Unicode character"
 }
 
-/// Length in bytes of what [`push_document`] appends.
-pub fn document_length(source: &str, content: &str) -> usize {
-    "---\n# Source: ".len() + source.len() + 1 + content.len() + 1
+/// [`push_document`] for each `(source, content)` of `documents`, after growing `out` once
+/// by exactly what they take: the manifest text is the largest string of a render, and
+/// growing it by doubling would hold the old and the new buffer at once.
+pub fn push_documents<'a>(
+    out: &mut String,
+    documents: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) {
+    let length: usize = documents
+        .clone()
+        .map(|(source, content)| "---\n# Source: ".len() + source.len() + 1 + content.len() + 1)
+        .sum();
+    out.reserve_exact(length);
+    let expected = out.len() + length;
+    for (source, content) in documents {
+        push_document(out, source, content);
+    }
+    debug_assert_eq!(out.len(), expected);
 }
 
 /// Helm's document framing: `---\n# Source: NAME\nCONTENT\n`.
