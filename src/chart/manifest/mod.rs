@@ -5,12 +5,15 @@
 //! - [`sort_manifests`]: hooks vs. ordinary manifests and their install order
 //!   (`manifest_sorter.go`, `kind_sorter.go`), with [`INSTALL_ORDER`].
 //! - [`Hook`]: events, weight, delete and output-log policies (`pkg/release/v1/hook.go`).
-//! - [`parse_head`]: a document's apiVersion/kind/name/annotations as Helm decodes them.
+//! - [`parse_head`]: a document's apiVersion/kind/name/annotations as Helm decodes them;
+//!   [`HeadsAhead`] decodes them on a helper thread while templates still execute.
 //! - [`is_crd_file`]: which chart files under `crds/` Helm installs as CRDs.
 //!
-//! Pure functions over strings; no chart or template knowledge.
+//! Functions over strings (heads may decode on a helper thread); no chart or template
+//! knowledge.
 
 mod head;
+mod heads_ahead;
 mod hook;
 mod sort;
 mod split;
@@ -19,12 +22,14 @@ mod split;
 mod oracle_tests;
 
 pub use head::{Head, HeadMetadata, parse_head};
+pub use heads_ahead::{DecodedFiles, DecodedHead, HeadsAhead};
 pub use hook::{
     BEFORE_HOOK_CREATION, HOOK_ANNOTATION, HOOK_DELETE_ANNOTATION, HOOK_FAILED,
     HOOK_OUTPUT_LOG_ANNOTATION, HOOK_SUCCEEDED, HOOK_WEIGHT_ANNOTATION, Hook, HookEvent,
 };
 pub use sort::{
-    INSTALL_ORDER, Manifest, SkippedHook, Sorted, compare_kinds, sort_manifests, uninstall_order,
+    INSTALL_ORDER, Manifest, SkippedHook, Sorted, compare_kinds, sort_manifests,
+    sort_manifests_with_heads, uninstall_order,
 };
 pub use split::split_manifests;
 

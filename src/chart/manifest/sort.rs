@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::ManifestError;
 use super::head::{Head, parse_head};
+use super::heads_ahead::DecodedHead;
 use super::hook::{HOOK_ANNOTATION, Hook};
 use super::split::split_manifests;
 use crate::helper_threads;
@@ -107,15 +108,47 @@ pub fn sort_manifests(
     files: &BTreeMap<String, String>,
     kind_order: &[&str],
 ) -> Result<Sorted, ManifestError> {
+    sort_manifests_with_heads(files, kind_order, BTreeMap::new())
+}
+
+/// [`sort_manifests`] with the heads of some files already decoded (by
+/// [`HeadsAhead`](super::HeadsAhead)): `known` maps a file's path to the heads of its
+/// documents in [`split_manifests`] order. Heads of other files, of a file whose entry does
+/// not have one head per document, and `None` entries are decoded here.
+///
+/// # Errors
+/// As [`sort_manifests`].
+pub fn sort_manifests_with_heads(
+    files: &BTreeMap<String, String>,
+    kind_order: &[&str],
+    mut known: BTreeMap<String, Vec<DecodedHead>>,
+) -> Result<Sorted, ManifestError> {
     let mut documents: Vec<(&String, &str)> = Vec::new();
+    let mut decoded: Vec<DecodedHead> = Vec::new();
     for (path, content) in files {
         let base = path.rsplit('/').next().unwrap_or(path);
         if base.starts_with('_') || content.trim().is_empty() {
             continue;
         }
-        documents.extend(split_manifests(content).into_iter().map(|d| (path, d)));
+        let split = split_manifests(content);
+        match known.remove(path) {
+            Some(heads) if heads.len() == split.len() => decoded.extend(heads),
+            _ => decoded.extend(std::iter::repeat_with(|| None).take(split.len())),
+        }
+        documents.extend(split.into_iter().map(|d| (path, d)));
     }
-    let heads = parse_heads(&documents);
+    let missing: Vec<usize> = (0..documents.len())
+        .filter(|&i| decoded[i].is_none())
+        .collect();
+    let heads: Vec<Result<Head, String>> = if missing.len() == documents.len() {
+        parse_heads(&documents)
+    } else {
+        let subset: Vec<(&String, &str)> = missing.iter().map(|&i| documents[i]).collect();
+        for (i, head) in missing.into_iter().zip(parse_heads(&subset)) {
+            decoded[i] = Some(head);
+        }
+        decoded.into_iter().flatten().collect()
+    };
 
     let mut sorted = Sorted::default();
     for ((path, document), head) in documents.into_iter().zip(heads) {
@@ -211,7 +244,54 @@ pub fn compare_kinds(a: &str, b: &str, kind_order: &[&str]) -> Ordering {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used, reason = "tests")]
     use super::*;
+
+    #[test]
+    fn heads_decoded_ahead_are_used_and_gaps_decoded() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "c/templates/a.yaml".to_string(),
+            "kind: Service\nmetadata:\n  name: a\n---\nkind: Pod\n".to_string(),
+        );
+        files.insert(
+            "c/templates/b.yaml".to_string(),
+            "kind: ConfigMap\nmetadata:\n  name: b\n".to_string(),
+        );
+        files.insert(
+            "c/templates/c.yaml".to_string(),
+            "kind: Secret\nmetadata:\n  name: c\n".to_string(),
+        );
+        let expected = sort_manifests(&files, INSTALL_ORDER).expect("valid");
+        let head_of = |text: &str| Some(parse_head(text));
+        let mut known = BTreeMap::new();
+        // a: one head per document; b: one entry missing (decoded here); c: the decoder
+        // panicked on the helper (decoded here).
+        known.insert(
+            "c/templates/a.yaml".to_string(),
+            vec![
+                head_of("kind: Service\nmetadata:\n  name: a\n"),
+                head_of("kind: Pod\n"),
+            ],
+        );
+        known.insert("c/templates/b.yaml".to_string(), Vec::new());
+        known.insert("c/templates/c.yaml".to_string(), vec![None]);
+        let sorted = sort_manifests_with_heads(&files, INSTALL_ORDER, known).expect("valid");
+        assert_eq!(sorted, expected);
+
+        // A known failure is reported like one found here: the first in file order.
+        let mut known = BTreeMap::new();
+        known.insert(
+            "c/templates/c.yaml".to_string(),
+            vec![Some(Err("bad c".to_string()))],
+        );
+        files.insert("c/templates/d.yaml".to_string(), "kind: [\n".to_string());
+        let err = sort_manifests_with_heads(&files, INSTALL_ORDER, known).map(|_| ());
+        assert!(
+            matches!(&err, Err(ManifestError::Parse { path, message }) if path == "c/templates/c.yaml" && message == "bad c"),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn parallel_head_decoding_keeps_order_and_first_error() {

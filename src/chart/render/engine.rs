@@ -135,6 +135,26 @@ pub fn render_templates_bytes(
     options: &EngineOptions,
     ahead: Option<ParseAhead>,
 ) -> Result<BTreeMap<String, Vec<u8>>, EngineError> {
+    let mut rendered = BTreeMap::new();
+    render_templates_each(chart, top, options, ahead, &mut |name, output| {
+        rendered.insert(name, output);
+    })?;
+    Ok(rendered)
+}
+
+/// [`render_templates_bytes`] that hands each template's output to `emit` (template name,
+/// bytes) as soon as it has executed, in Helm's execution order (deepest paths first, then
+/// reverse byte order), so the caller can work on it while later templates execute.
+///
+/// # Errors
+/// As [`render_templates`]; outputs already emitted stay with the caller.
+pub fn render_templates_each(
+    chart: &Chart,
+    top: &TopValues,
+    options: &EngineOptions,
+    ahead: Option<ParseAhead>,
+    emit: &mut dyn FnMut(String, Vec<u8>),
+) -> Result<(), EngineError> {
     let mut templates: BTreeMap<String, Renderable> = BTreeMap::new();
     collect(
         chart,
@@ -173,7 +193,6 @@ pub fn render_templates_bytes(
         })?;
     drop(helpers);
 
-    let mut rendered = BTreeMap::new();
     for name in names {
         if base_name(name).starts_with('_') {
             continue;
@@ -193,11 +212,11 @@ pub fn render_templates_bytes(
                 template: name.clone(),
                 message: template::helm_exec_error_message(name, &e),
             })?;
-        rendered.insert(name.clone(), output);
+        emit(name.clone(), output);
     }
     // Tearing down the trees of a large chart takes milliseconds the caller need not wait for.
     helper_threads::drop_in_background("template-set-drop", set);
-    Ok(rendered)
+    Ok(())
 }
 
 /// Starts parsing the templates of `chart` (as loaded: before its dependencies are

@@ -418,11 +418,27 @@ fn render_with_values(
         capabilities: options.capabilities.to_value(),
         values,
     };
-    let outputs = engine::render_templates_bytes(chart, &top, &options.engine, ahead)?;
-    let mut files = BTreeMap::new();
+    // Manifest heads are decoded on a helper thread while later templates execute; notes and
+    // output that is not UTF-8 are not decoded.
+    let mut heads_ahead = manifest::HeadsAhead::new();
+    let mut undecoded = BTreeMap::new();
+    engine::render_templates_each(chart, &top, &options.engine, ahead, &mut |name, bytes| {
+        if name.ends_with(NOTES_SUFFIX) {
+            undecoded.insert(name, bytes);
+            return;
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => heads_ahead.push(name, text),
+            Err(e) => {
+                undecoded.insert(name, e.into_bytes());
+            }
+        }
+    })?;
+    let decoded = heads_ahead.finish();
+    let mut files: BTreeMap<String, String> = decoded.files.into_iter().collect();
     // Helm's YAML decoder rejects a document that is not UTF-8; notes are not decoded.
     let mut not_utf8 = None;
-    for (name, bytes) in outputs {
+    for (name, bytes) in undecoded {
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -445,7 +461,7 @@ fn render_with_values(
     if let Some(e) = not_utf8 {
         return Err(e.into());
     }
-    let sorted = manifest::sort_manifests(&files, INSTALL_ORDER)?;
+    let sorted = manifest::sort_manifests_with_heads(&files, INSTALL_ORDER, decoded.heads)?;
     // The manifests hold their own copies: the rendered files are not needed any more, and
     // freeing them first lets the manifest text below reuse their memory (peak RSS).
     drop(files);
