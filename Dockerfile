@@ -8,6 +8,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY .cargo .cargo
 COPY e2e/Cargo.toml e2e/Cargo.toml
 COPY benches benches
+COPY crates crates
 COPY src src
 COPY e2e/src e2e/src
 RUN cargo build --release --locked --bin wheelhouse

@@ -13,6 +13,7 @@
 //! bench adds the objects templates call methods on: `.Capabilities` (`KubeVersion` with
 //! `Version`/`Major`/`Minor` and `String`/`GitVersion`, `APIVersions.Has`) and a minimal
 //! `.Files` (`Get`, `Glob`; empty, as no template enabled by the default values reads files).
+//! `bench_rsa_key` times one RSA key of the size Sprig's certificate functions make.
 //! `bench_chart_render` times the real path instead (`chart::render::render`, which builds
 //! all of this itself) on the corpus charts.
 //!
@@ -430,5 +431,19 @@ fn bench_chart_render(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench, bench_chart_render);
+/// A 2048-bit RSA key as `genCA`, `genSelfSignedCert` and `genSignedCert` make one: the
+/// slowest function a chart can call (two threads search for its primes; the base-2
+/// Miller–Rabin tests run on AVX-512 IFMA when the CPU has it). The search length is random,
+/// so single samples vary widely; criterion's mean over many keys is the figure.
+fn bench_rsa_key(c: &mut Criterion) {
+    use wheelhouse::template::sprig::rsa_keygen;
+    let mut group = c.benchmark_group("sprig");
+    group.sample_size(50);
+    group.bench_function("rsa-2048-key", |b| {
+        b.iter(|| rsa_keygen::generate(2048).expect("a key"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_chart_render, bench_rsa_key);
 criterion_main!(benches);
