@@ -66,20 +66,55 @@ pub fn miller_rabin_base2_pair<const N: usize>(candidates: [&[u64; N]; 2]) -> Op
 /// which must lie in `[2, candidate − 2]`: whether the candidate is a strong probable prime
 /// to that base. `None` as for [`miller_rabin_base2_pair`], or when `base` is out of range.
 pub fn miller_rabin<const N: usize>(candidate: &[u64; N], base: &[u64; N]) -> Option<bool> {
-    if !available() || !well_formed(&candidate[..]) || !base_in_range(&candidate[..], &base[..]) {
+    miller_rabin_to_bases(candidate, [base]).map(|[passed]| passed)
+}
+
+/// Two Miller–Rabin rounds of `candidate` at once, to two bases (each as for
+/// [`miller_rabin`]): whether it is a strong probable prime to each.
+pub fn miller_rabin_pair<const N: usize>(
+    candidate: &[u64; N],
+    bases: [&[u64; N]; 2],
+) -> Option<[bool; 2]> {
+    miller_rabin_to_bases(candidate, bases)
+}
+
+fn miller_rabin_to_bases<const N: usize, const C: usize>(
+    candidate: &[u64; N],
+    bases: [&[u64; N]; C],
+) -> Option<[bool; C]> {
+    if !available()
+        || !well_formed(&candidate[..])
+        || !bases
+            .iter()
+            .all(|base| base_in_range(&candidate[..], &base[..]))
+    {
         return None;
     }
     #[cfg(target_arch = "x86_64")]
     {
         match N {
-            16 => Some(x86::to_base::<16, 3, 20>(
-                &limbs_of(candidate)?,
-                &limbs_of(base)?,
-            )),
-            32 => Some(x86::to_base::<32, 5, 40>(
-                &limbs_of(candidate)?,
-                &limbs_of(base)?,
-            )),
+            16 => {
+                let candidate: [u64; 16] = limbs_of(candidate)?;
+                let mut converted = [[0u64; 16]; C];
+                for (to, from) in converted.iter_mut().zip(bases) {
+                    *to = limbs_of(from)?;
+                }
+                Some(x86::to_bases::<16, 3, 20, C>(
+                    &candidate,
+                    converted.each_ref(),
+                ))
+            }
+            32 => {
+                let candidate: [u64; 32] = limbs_of(candidate)?;
+                let mut converted = [[0u64; 32]; C];
+                for (to, from) in converted.iter_mut().zip(bases) {
+                    *to = limbs_of(from)?;
+                }
+                Some(x86::to_bases::<32, 5, 40, C>(
+                    &candidate,
+                    converted.each_ref(),
+                ))
+            }
             _ => None,
         }
     }
@@ -285,6 +320,16 @@ mod tests {
             );
             let base = big(&numbers.odd_top::<N>()) % (big(&p) - 3u8) + 2u8;
             assert_eq!(miller_rabin(&p, &limbs::<N>(&base)), Some(true));
+        }
+        // Two bases at once, on primes and composites.
+        let p = a_prime::<N>(numbers);
+        for m in [p, numbers.odd_top::<N>()] {
+            let b1 = big(&numbers.odd_top::<N>()) % (big(&m) - 3u8) + 2u8;
+            let b2 = big(&numbers.odd_top::<N>()) % (big(&m) - 3u8) + 2u8;
+            assert_eq!(
+                miller_rabin_pair(&m, [&limbs::<N>(&b1), &limbs::<N>(&b2)]),
+                Some([reference(&big(&m), &b1), reference(&big(&m), &b2)])
+            );
         }
         // Random bases on composites.
         for _ in 0..rounds {

@@ -27,14 +27,14 @@ pub fn base2_pair<const N: usize, const V: usize, const L: usize>(
     unsafe { base2_pair_ifma::<N, V, L>(candidates) }
 }
 
-/// [`to_base_ifma`] after checking that the CPU has the instructions.
-pub fn to_base<const N: usize, const V: usize, const L: usize>(
+/// [`to_bases_ifma`] after checking that the CPU has the instructions.
+pub fn to_bases<const N: usize, const V: usize, const L: usize, const C: usize>(
     candidate: &[u64; N],
-    base: &[u64; N],
-) -> bool {
+    bases: [&[u64; N]; C],
+) -> [bool; C] {
     assert!(crate::available(), "caller checks for AVX-512 IFMA");
     // SAFETY: the CPU has AVX-512F and AVX-512 IFMA (checked just above).
-    unsafe { to_base_ifma::<N, V, L>(candidate, base) }
+    unsafe { to_bases_ifma::<N, V, L, C>(candidate, bases) }
 }
 
 /// A candidate modulus prepared for Montgomery arithmetic with `R = 2^(52·L)`.
@@ -331,29 +331,46 @@ unsafe fn base2_pair_ifma<const N: usize, const V: usize, const L: usize>(
     ]
 }
 
-/// One Miller–Rabin round to `base` (`2 ≤ base ≤ m − 2`).
-#[target_feature(enable = "avx512f,avx512ifma")]
-unsafe fn to_base_ifma<const N: usize, const V: usize, const L: usize>(
-    candidate: &[u64; N],
-    base: &[u64; N],
-) -> bool {
-    let m = Modulus::<V>::new::<N, L>(candidate);
-    // base·R mod m, by doubling.
-    let mut montgomery_base = base.to_vec();
+/// `base·R mod m` as 52-bit limbs (`base < m`), by doubling.
+fn montgomery_form<const N: usize, const L: usize>(base: &[u64; N], m: &[u64; N]) -> Limbs {
+    let mut x = base.to_vec();
     for _ in 0..52 * L {
-        scalar::double_mod(&mut montgomery_base, candidate);
+        scalar::double_mod(&mut x, m);
     }
-    let base_limbs = limbs_52(&montgomery_base, L);
-    let mut x = load::<V>(&m.one);
-    let mut limbs = [0u64; LANES_MAX];
+    limbs_52(&x, L)
+}
+
+/// Miller–Rabin rounds of one candidate to `C` bases (`2 ≤ base ≤ m − 2`), interleaved.
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn to_bases_ifma<const N: usize, const V: usize, const L: usize, const C: usize>(
+    candidate: &[u64; N],
+    bases: [&[u64; N]; C],
+) -> [bool; C] {
+    let m = Modulus::<V>::new::<N, L>(candidate);
+    let mut base_limbs = [[0u64; LANES_MAX]; C];
+    for c in 0..C {
+        base_limbs[c] = montgomery_form::<N, L>(bases[c], candidate);
+    }
+    let moduli = [&m; C];
+    let mut x = [load::<V>(&m.one); C];
+    let mut limbs = [[0u64; LANES_MAX]; C];
     for bit in (0..m.d_bits).rev() {
-        store(&x, &mut limbs);
-        let [squared] = multiply::<V, L, 1>([&m], [&x], [&limbs]);
-        x = squared;
+        for c in 0..C {
+            store(&x[c], &mut limbs[c]);
+        }
+        x = multiply::<V, L, C>(moduli, refs(&x), refs(&limbs));
         if m.d_bit(bit) {
-            let [product] = multiply::<V, L, 1>([&m], [&x], [&base_limbs]);
-            x = product;
+            x = multiply::<V, L, C>(moduli, refs(&x), refs(&base_limbs));
         }
     }
-    finish::<V, L>(&m, x)
+    let mut passed = [false; C];
+    for c in 0..C {
+        passed[c] = finish::<V, L>(&m, x[c]);
+    }
+    passed
+}
+
+/// References to each element.
+fn refs<T, const C: usize>(items: &[T; C]) -> [&T; C] {
+    items.each_ref()
 }

@@ -383,15 +383,29 @@ fn passes_random_rounds<const N: usize>(
     rounds: usize,
 ) -> Result<bool, KeygenError> {
     let m = Montgomery::new(candidate);
-    for _ in 1..rounds {
-        let base = m.random_base()?;
-        let passed = match miller_rabin_ifma::miller_rabin(candidate, &base) {
+    let mut left = rounds.saturating_sub(1);
+    while left > 0 {
+        let first = m.random_base()?;
+        // With IFMA, two rounds run interleaved.
+        if left >= 2 && miller_rabin_ifma::available() {
+            let second = m.random_base()?;
+            if let Some(passed) = miller_rabin_ifma::miller_rabin_pair(candidate, [&first, &second])
+            {
+                if passed != [true, true] {
+                    return Ok(false);
+                }
+                left -= 2;
+                continue;
+            }
+        }
+        let passed = match miller_rabin_ifma::miller_rabin(candidate, &first) {
             Some(passed) => passed,
-            None => m.miller_rabin_to(&base),
+            None => m.miller_rabin_to(&first),
         };
         if !passed {
             return Ok(false);
         }
+        left -= 1;
     }
     Ok(true)
 }
