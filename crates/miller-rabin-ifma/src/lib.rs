@@ -45,14 +45,12 @@ pub fn miller_rabin_base2_pair<const N: usize>(candidates: [&[u64; N]; 2]) -> Op
     #[cfg(target_arch = "x86_64")]
     {
         match N {
-            16 => Some(x86::base2_pair::<16, 3, 20>([
-                &limbs_of(candidates[0])?,
-                &limbs_of(candidates[1])?,
-            ])),
-            32 => Some(x86::base2_pair::<32, 5, 40>([
-                &limbs_of(candidates[0])?,
-                &limbs_of(candidates[1])?,
-            ])),
+            16 => Some(x86::base2_pair::<16, 3, 20>(
+                resized::<N, 16, 2>(candidates)?.each_ref(),
+            )),
+            32 => Some(x86::base2_pair::<32, 5, 40>(
+                resized::<N, 32, 2>(candidates)?.each_ref(),
+            )),
             _ => None,
         }
     }
@@ -94,26 +92,14 @@ fn miller_rabin_to_bases<const N: usize, const C: usize>(
     {
         match N {
             16 => {
-                let candidate: [u64; 16] = limbs_of(candidate)?;
-                let mut converted = [[0u64; 16]; C];
-                for (to, from) in converted.iter_mut().zip(bases) {
-                    *to = limbs_of(from)?;
-                }
-                Some(x86::to_bases::<16, 3, 20, C>(
-                    &candidate,
-                    converted.each_ref(),
-                ))
+                let [candidate] = resized::<N, 16, 1>([candidate])?;
+                let bases = resized::<N, 16, C>(bases)?;
+                Some(x86::to_bases::<16, 3, 20, C>(&candidate, bases.each_ref()))
             }
             32 => {
-                let candidate: [u64; 32] = limbs_of(candidate)?;
-                let mut converted = [[0u64; 32]; C];
-                for (to, from) in converted.iter_mut().zip(bases) {
-                    *to = limbs_of(from)?;
-                }
-                Some(x86::to_bases::<32, 5, 40, C>(
-                    &candidate,
-                    converted.each_ref(),
-                ))
+                let [candidate] = resized::<N, 32, 1>([candidate])?;
+                let bases = resized::<N, 32, C>(bases)?;
+                Some(x86::to_bases::<32, 5, 40, C>(&candidate, bases.each_ref()))
             }
             _ => None,
         }
@@ -124,13 +110,20 @@ fn miller_rabin_to_bases<const N: usize, const C: usize>(
     }
 }
 
-/// `x` as an array of `M` limbs (`None` unless `x` has exactly `M`).
+/// Each of `xs` as an array of exactly `M` limbs (`None` unless `N == M`): the IFMA code is
+/// compiled per size.
 #[cfg_attr(
     not(target_arch = "x86_64"),
     allow(dead_code, reason = "used by the x86-64 code only")
 )]
-fn limbs_of<const M: usize>(x: &[u64]) -> Option<[u64; M]> {
-    x.try_into().ok()
+fn resized<const N: usize, const M: usize, const C: usize>(
+    xs: [&[u64; N]; C],
+) -> Option<[[u64; M]; C]> {
+    let mut out = [[0u64; M]; C];
+    for (to, from) in out.iter_mut().zip(xs) {
+        *to = from[..].try_into().ok()?;
+    }
+    Some(out)
 }
 
 /// Odd, top bit set.

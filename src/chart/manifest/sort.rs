@@ -140,15 +140,12 @@ pub fn sort_manifests_with_heads(
     let missing: Vec<usize> = (0..documents.len())
         .filter(|&i| decoded[i].is_none())
         .collect();
-    let heads: Vec<Result<Head, String>> = if missing.len() == documents.len() {
-        parse_heads(&documents)
-    } else {
-        let subset: Vec<(&String, &str)> = missing.iter().map(|&i| documents[i]).collect();
-        for (i, head) in missing.into_iter().zip(parse_heads(&subset)) {
-            decoded[i] = Some(head);
-        }
-        decoded.into_iter().flatten().collect()
-    };
+    let undecoded: Vec<(&String, &str)> = missing.iter().map(|&i| documents[i]).collect();
+    for (i, head) in missing.into_iter().zip(parse_heads(&undecoded)) {
+        decoded[i] = Some(head);
+    }
+    // Every document has its head now (`parse_heads` yields one per document).
+    let heads: Vec<Result<Head, String>> = decoded.into_iter().flatten().collect();
 
     let mut sorted = Sorted::default();
     for ((path, document), head) in documents.into_iter().zip(heads) {
