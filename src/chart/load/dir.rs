@@ -7,7 +7,11 @@
 //! entered), refuses irregular files (devices, sockets, FIFOs), reads files against the
 //! chart's byte budget, and strips a UTF-8 BOM. This is the only part of `chart` that touches
 //! the file system.
+//!
+//! `templates/` is read before the rest (see [`read_dir_observed`]); the files are returned,
+//! and every error is reported, as the walk in byte order would.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -28,8 +32,11 @@ pub fn read_dir(root: &Path, limits: &Limits) -> Result<Vec<File>, LoadError> {
     read_dir_observed(root, limits, &mut |_| {})
 }
 
-/// [`read_dir`] calling `on_file` with each file as soon as it is read, in walk order (so
-/// that work on the files can start while the rest are read).
+/// [`read_dir`] calling `on_file` with each file as soon as it is read, so that work on the
+/// files can start while the rest are read. The files of the chart's `templates/` directory
+/// come first (parsing them is the longest step of rendering a large chart, and in byte order
+/// they come after `charts/` and `crds/`), then the others in walk order; `on_file` sees each
+/// file once. The returned files are in walk order.
 ///
 /// # Errors
 /// As [`read_dir`].
@@ -52,9 +59,26 @@ pub fn read_dir_observed(
         stack: Vec::new(),
         buffer: Vec::new(),
         on_file,
+        read_first: None,
+        already_read: HashMap::new(),
+        read_bytes: Vec::new(),
     };
+    walker.read_first = Some(walker.read_first_pass(root));
     walker.walk_dir(root, "")?;
     Ok(walker.files)
+}
+
+/// The directory of the chart root whose files are read before the others.
+const READ_FIRST: &str = "templates";
+
+/// The files the first pass read from [`READ_FIRST`], in walk order, with the bytes each
+/// read took from the budget (before a BOM was stripped).
+struct ReadFirst {
+    files: Vec<(File, u64)>,
+    /// Whether the pass read the whole directory. When it stopped (an error, or the byte
+    /// budget), the walk in order reads the directory again, taking the files read here from
+    /// `files` instead of the disk, and reports what stopped the pass where the walk meets it.
+    complete: bool,
 }
 
 struct Walker<'a> {
@@ -67,9 +91,52 @@ struct Walker<'a> {
     /// Read buffer, reused for every file.
     buffer: Vec<u8>,
     on_file: &'a mut dyn FnMut(&File),
+    /// The first pass's files, until the walk in order reaches [`READ_FIRST`].
+    read_first: Option<ReadFirst>,
+    /// Files of an incomplete first pass by name, for the walk in order to take.
+    already_read: HashMap<String, (File, u64)>,
+    /// The bytes each of `files` took from the budget.
+    read_bytes: Vec<u64>,
 }
 
 impl Walker<'_> {
+    /// Reads [`READ_FIRST`] as the walk would meet it from `root` (same links, rules and
+    /// limits, with the whole byte budget), calling `on_file` for each file. Any error stops
+    /// the pass without being reported: the walk in order meets it again.
+    fn read_first_pass(&mut self, root: &Path) -> ReadFirst {
+        let complete = match fs::canonicalize(root) {
+            Ok(canonical) => {
+                self.stack.push(canonical);
+                self.visit(&root.join(READ_FIRST), READ_FIRST).is_ok()
+            }
+            Err(_) => false,
+        };
+        // An error leaves the directories it was in on the stack.
+        self.stack.clear();
+        self.remaining = self.limits.max_chart_bytes;
+        let files = std::mem::take(&mut self.files);
+        let read_bytes = std::mem::take(&mut self.read_bytes);
+        ReadFirst {
+            files: files.into_iter().zip(read_bytes).collect(),
+            complete,
+        }
+    }
+
+    /// Takes a file the first pass read into the walk in order: the byte budget is charged
+    /// here, in walk order, so a chart over it names the same file as without the first pass.
+    fn admit_read_first(&mut self, (file, size): (File, u64)) -> Result<(), LoadError> {
+        if size > self.remaining {
+            return Err(LoadError::DirectoryTooLarge {
+                path: file.name,
+                limit: self.limits.max_chart_bytes,
+            });
+        }
+        self.remaining -= size;
+        self.files.push(file);
+        self.read_bytes.push(size);
+        Ok(())
+    }
+
     fn walk_dir(&mut self, dir: &Path, rel: &str) -> Result<(), LoadError> {
         let canonical = fs::canonicalize(dir).map_err(|e| LoadError::io(dir, e))?;
         if self.stack.contains(&canonical) {
@@ -118,6 +185,21 @@ impl Walker<'_> {
             if self.rules.ignores(rel, true) {
                 return Ok(());
             }
+            if rel == READ_FIRST
+                && let Some(first) = self.read_first.take()
+            {
+                if first.complete {
+                    return first
+                        .files
+                        .into_iter()
+                        .try_for_each(|file| self.admit_read_first(file));
+                }
+                self.already_read = first
+                    .files
+                    .into_iter()
+                    .map(|(file, size)| (file.name.clone(), (file, size)))
+                    .collect();
+            }
             return self.walk_dir(path, rel);
         }
         if self.rules.ignores(rel, false) {
@@ -141,6 +223,9 @@ impl Walker<'_> {
                 size,
                 limit: self.limits.max_file_bytes,
             });
+        }
+        if let Some(read) = self.already_read.remove(rel) {
+            return self.admit_read_first(read);
         }
         let file = fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
         // One buffer for every file, then one exact copy into the shared contents: reading
@@ -172,6 +257,7 @@ impl Walker<'_> {
         let file = File::new(rel, data);
         (self.on_file)(&file);
         self.files.push(file);
+        self.read_bytes.push(read);
         Ok(())
     }
 }

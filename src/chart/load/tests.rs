@@ -674,6 +674,106 @@ fn directory_walk_follows_helm() {
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
+/// `templates/` is read first (its files reach the observer before the others, once each),
+/// yet the chart's files come back in walk order, and when the first pass stops, on an
+/// error or at the byte budget, the walk in order reports what Helm's walk would.
+#[test]
+fn templates_are_read_first_without_changing_order_or_errors() {
+    let tmp = std::env::temp_dir().join(format!("chartload-first-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let w = |p: &str, d: &[u8]| {
+        let path = tmp.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, d).unwrap();
+    };
+    w("Chart.yaml", b"apiVersion: v2\nname: d\nversion: 1.0.0\n");
+    w(
+        "charts/sub/Chart.yaml",
+        b"apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+    );
+    w("charts/sub/templates/s.yaml", b"s");
+    w("crds/c.yaml", b"c");
+    w("templates/b.yaml", b"\xEF\xBB\xBFbb");
+    w("templates/sub/a.yaml", b"a");
+    w("values.yaml", b"x: 1\n");
+    let root = std::path::absolute(&tmp).unwrap();
+    let mut seen = Vec::new();
+    let files = dir::read_dir_observed(&root, &Limits::default(), &mut |f| {
+        seen.push(f.name.clone())
+    })
+    .unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let walk_order = [
+        "Chart.yaml",
+        "charts/sub/Chart.yaml",
+        "charts/sub/templates/s.yaml",
+        "crds/c.yaml",
+        "templates/b.yaml",
+        "templates/sub/a.yaml",
+        "values.yaml",
+    ];
+    assert_eq!(names, walk_order);
+    assert_eq!(
+        seen,
+        [
+            "templates/b.yaml",
+            "templates/sub/a.yaml",
+            "Chart.yaml",
+            "charts/sub/Chart.yaml",
+            "charts/sub/templates/s.yaml",
+            "crds/c.yaml",
+            "values.yaml",
+        ]
+    );
+    assert_eq!(&*files[4].data, b"bb", "BOM stripped once");
+
+    // The budget is charged in walk order: the file that crosses it is the one Helm's walk
+    // names (the BOM counts), not the last template the first pass read.
+    let through = |last: usize| -> u64 {
+        walk_order[..=last]
+            .iter()
+            .map(|name| std::fs::metadata(tmp.join(name)).unwrap().len())
+            .sum()
+    };
+    for (last, over) in [
+        (6, "values.yaml"),
+        (5, "templates/sub/a.yaml"),
+        (4, "templates/b.yaml"),
+        (3, "crds/c.yaml"),
+    ] {
+        let budget = through(last) - 1;
+        let limits = Limits {
+            max_chart_bytes: budget,
+            ..Limits::default()
+        };
+        let mut offered = Vec::new();
+        match dir::read_dir_observed(&root, &limits, &mut |f| offered.push(f.name.clone())) {
+            Err(LoadError::DirectoryTooLarge { path, .. }) => assert_eq!(path, over, "{budget}"),
+            other => panic!("budget {budget}: {other:?}"),
+        }
+        let mut unique = offered.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), offered.len(), "offered twice: {offered:?}");
+    }
+
+    // A first pass stopped by an error in templates/: an earlier error in walk order wins,
+    // and without one the templates' error is reported.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(tmp.join("templates"), tmp.join("templates/sub/loop")).unwrap();
+        let e = load_dir(&tmp, &Limits::default()).unwrap_err();
+        assert!(matches!(e, LoadError::SymlinkLoop { .. }), "{e:?}");
+        std::os::unix::fs::symlink(&tmp, tmp.join("charts/sub/loop")).unwrap();
+        let e = load_dir(&tmp, &Limits::default()).unwrap_err();
+        match e {
+            LoadError::SymlinkLoop { path } => assert!(path.contains("charts/sub"), "{path}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
 /// The real helm: `$WHEELHOUSE_E2E_BIN/helm` (e2e/test.sh builds the tools before the unit
 /// tests and exports it), `WHEELHOUSE_HELM`, or the newest one in the e2e tool cache.
 fn helm_binary() -> Option<PathBuf> {

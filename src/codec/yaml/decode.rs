@@ -25,6 +25,8 @@ use super::MAX_DEPTH;
 use super::resolve::{self, Flavor, Resolved};
 use crate::codec::gofmt;
 
+mod simple;
+
 /// Errors from decoding YAML as Helm does. `Display` gives Helm's error text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum YamlError {
@@ -180,6 +182,7 @@ fn scalar_key_cannot_fail(value: &str, implicit: bool) -> bool {
 
 type NodeId = usize;
 
+#[cfg_attr(test, derive(Debug, PartialEq))]
 enum NodeKind {
     Scalar {
         value: String,
@@ -197,10 +200,12 @@ enum NodeKind {
     },
 }
 
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Node {
     kind: NodeKind,
 }
 
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Tree {
     nodes: Vec<Node>,
     root: Option<NodeId>,
@@ -288,7 +293,17 @@ enum Attempt {
 /// `keep` prunes). Continuation lines of quoted scalars that libyaml accepts at any
 /// indentation are indented for granit; this cannot change the value, as leading blanks of
 /// such lines are dropped when folding.
-fn read_tree(text: &str, mut keep: Option<&[&str]>) -> Result<Tree, YamlError> {
+fn read_tree(text: &str, keep: Option<&[&str]>) -> Result<Tree, YamlError> {
+    // Plain block YAML (nearly every manifest and values file) is read by a reader of its
+    // own; the rest, and every error, by granit-parser.
+    if let Some(tree) = simple::read_simple(text, keep) {
+        return Ok(tree);
+    }
+    read_tree_general(text, keep)
+}
+
+/// [`read_tree`] for any YAML, with granit-parser.
+fn read_tree_general(text: &str, mut keep: Option<&[&str]>) -> Result<Tree, YamlError> {
     let mut patched: Option<String> = None;
     for _ in 0..=MAX_REINDENTS {
         let current = patched.as_deref().unwrap_or(text);
