@@ -331,8 +331,9 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
     }
 
     // Helm prints the trimmed manifest, a newline, then the hooks. The manifest text is
-    // reused in place and everything else the render returned is freed first: this is the
-    // largest string of the run, so a copy of it would be the peak of its memory.
+    // reused in place and everything else the render returned is freed at once (on another
+    // thread): this is the largest string of the run, so a copy of it would be the peak of
+    // its memory.
     let render::RenderedChart {
         manifest: mut manifests,
         hooks,
@@ -342,7 +343,10 @@ fn template(args: &TemplateArgs, log: &mut Vec<String>) -> Result<String, Templa
         skipped_hooks,
         warnings,
     } = rendered;
-    drop((documents, crds, notes, skipped_hooks, warnings));
+    crate::helper_threads::drop_in_background(
+        "render-drop",
+        (documents, crds, notes, skipped_hooks, warnings),
+    );
     manifests.truncate(manifests.trim_end().len());
     let leading = manifests.len() - manifests.trim_start().len();
     manifests.drain(..leading);

@@ -24,9 +24,48 @@ pub struct IgnoreRules {
 #[derive(Debug, Clone)]
 struct Pattern {
     glob: String,
+    shape: GlobShape,
     kind: MatchKind,
     negate: bool,
     must_dir: bool,
+}
+
+/// What a glob can be matched as without Go's general matcher. Every path of a chart is
+/// matched against every rule, and most rules are literal names or `*.ext`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GlobShape {
+    /// No `*`, `?`, `[` or `\`: matches exactly itself.
+    Literal,
+    /// `*` then a literal: a name ending in the literal with no `/` before it.
+    StarThenLiteral,
+    /// Anything else: [`go_match`].
+    General,
+}
+
+impl GlobShape {
+    fn of(glob: &str) -> GlobShape {
+        let is_meta = |c: char| matches!(c, '*' | '?' | '[' | '\\');
+        match glob.strip_prefix('*') {
+            Some(rest) if !rest.is_empty() && !rest.contains(is_meta) => GlobShape::StarThenLiteral,
+            Some(_) => GlobShape::General,
+            None if glob.contains(is_meta) => GlobShape::General,
+            None => GlobShape::Literal,
+        }
+    }
+}
+
+impl Pattern {
+    /// `go_match(glob, subject)`, with a pattern that fails only when matched (Go checks
+    /// lazily) matching nothing.
+    fn matches(&self, subject: &str) -> bool {
+        match self.shape {
+            GlobShape::Literal => subject == self.glob,
+            GlobShape::StarThenLiteral => subject
+                .strip_suffix(&self.glob[1..])
+                .is_some_and(|head| !head.contains('/')),
+            GlobShape::General => go_match(&self.glob, subject).unwrap_or(false),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +142,7 @@ impl IgnoreRules {
         };
         self.patterns.push(Pattern {
             glob: glob.to_owned(),
+            shape: GlobShape::of(glob),
             kind,
             negate,
             must_dir,
@@ -122,7 +162,7 @@ impl IgnoreRules {
                 MatchKind::Path => path,
                 MatchKind::Base => go_base(path),
             };
-            let matched = go_match(&p.glob, subject).unwrap_or(false);
+            let matched = p.matches(subject);
             if p.negate {
                 if p.must_dir && !is_dir {
                     return true;
@@ -337,4 +377,80 @@ fn get_esc(chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
         return Err(BadPattern);
     }
     Ok((r, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GlobShape, Pattern, go_match};
+
+    /// The shortcuts for literal and `*literal` globs agree with Go's matcher.
+    #[test]
+    fn glob_shapes_match_as_go_match_does() {
+        let globs = [
+            "OWNERS",
+            ".git",
+            "a/b",
+            "*.swp",
+            "*~",
+            "*.tgz",
+            "*a/b",
+            "*/",
+            "*x*",
+            "a*",
+            "?a",
+            "[ab]",
+            "a\\*",
+            "*",
+            "**",
+            "*[",
+            "kube-prometheus-*.tgz",
+            "",
+        ];
+        let names = [
+            "",
+            "OWNERS",
+            "x/OWNERS",
+            ".git",
+            "a/b",
+            "a/b/c",
+            "x.swp",
+            ".swp",
+            "d/x.swp",
+            "~",
+            "x~",
+            "x/~",
+            "xa/b",
+            "x/a/b",
+            "ab",
+            "a",
+            "*a",
+            "a*",
+            "x",
+            "/",
+            "kube-prometheus-1.tgz",
+            "é.swp",
+            "[",
+        ];
+        for glob in globs {
+            let pattern = Pattern {
+                glob: glob.to_owned(),
+                shape: GlobShape::of(glob),
+                kind: super::MatchKind::Path,
+                negate: false,
+                must_dir: false,
+            };
+            for name in names {
+                assert_eq!(
+                    pattern.matches(name),
+                    go_match(glob, name).unwrap_or(false),
+                    "{glob:?} on {name:?} ({:?})",
+                    pattern.shape
+                );
+            }
+        }
+        assert_eq!(GlobShape::of("OWNERS"), GlobShape::Literal);
+        assert_eq!(GlobShape::of("*.swp"), GlobShape::StarThenLiteral);
+        assert_eq!(GlobShape::of("*.s?p"), GlobShape::General);
+        assert_eq!(GlobShape::of("*"), GlobShape::General);
+    }
 }

@@ -358,7 +358,10 @@ fn render_logged_from(
     check_kube_version(&processed, options)?;
     let values = values_value_of(&coalesced);
     drop(coalesced);
-    render_with_values(&processed, values, options, ahead)
+    let rendered = render_with_values(&processed, values, options, ahead);
+    // A large chart's files and values take milliseconds to free; the caller need not wait.
+    crate::helper_threads::drop_in_background("chart-drop", processed);
+    rendered
 }
 
 /// Renders a chart whose dependencies are already processed (disabled subcharts removed,
