@@ -603,15 +603,25 @@ fn strip_values(s: &mut Json) {
     }
 }
 
+/// An empty directory `chartload-LABEL-PID` under the system temp directory (removed first
+/// if a previous run left it).
+fn fresh_temp_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("chartload-{label}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Writes `data` to `root/name`, creating the parent directories.
+fn write_file(root: &std::path::Path, name: &str, data: &[u8]) {
+    let path = root.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, data).unwrap();
+}
+
 #[test]
 fn directory_walk_follows_helm() {
-    let tmp = std::env::temp_dir().join(format!("chartload-dir-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let w = |p: &str, d: &[u8]| {
-        let path = tmp.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, d).unwrap();
-    };
+    let tmp = fresh_temp_dir("dir");
+    let w = |p: &str, d: &[u8]| write_file(&tmp, p, d);
     w(
         "Chart.yaml",
         b"\xEF\xBB\xBFapiVersion: v2\nname: d\nversion: 1.0.0\n",
@@ -679,13 +689,8 @@ fn directory_walk_follows_helm() {
 /// error or at the byte budget, the walk in order reports what Helm's walk would.
 #[test]
 fn templates_are_read_first_without_changing_order_or_errors() {
-    let tmp = std::env::temp_dir().join(format!("chartload-first-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let w = |p: &str, d: &[u8]| {
-        let path = tmp.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, d).unwrap();
-    };
+    let tmp = fresh_temp_dir("first");
+    let w = |p: &str, d: &[u8]| write_file(&tmp, p, d);
     w("Chart.yaml", b"apiVersion: v2\nname: d\nversion: 1.0.0\n");
     w(
         "charts/sub/Chart.yaml",
