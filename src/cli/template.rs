@@ -198,8 +198,12 @@ impl TemplateError {
     }
 }
 
-/// Runs the command with the process's stdout and stderr; exit status 0 or 1.
+/// Runs the command with the process's stdout and stderr; exit status 0 or 1. For the
+/// process's `main` only: the process must exit afterwards, since memory the render would free
+/// in the background is left to the OS
+/// ([`crate::helper_threads::leave_teardown_to_exit`]).
 pub fn run(args: TemplateArgs) -> ExitCode {
+    crate::helper_threads::leave_teardown_to_exit();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let code = execute(&args, &mut stdout.lock(), &mut stderr.lock());

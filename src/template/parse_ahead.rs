@@ -129,6 +129,11 @@ impl Shared {
     }
 }
 
+/// Heap the parsing thread reserves when it starts (see
+/// [`helper_threads::reserve_thread_heap`]): parsing kube-prometheus-stack's 1.6 MB of
+/// templates grows it by about 7 MiB.
+const PARSE_HEAP_RESERVE: usize = 16 << 20;
+
 /// A helper thread parsing the sources given to it, in order, until [`ParseAhead::finish`].
 ///
 /// Dropping it without finishing (rendering failed before parsing) lets the thread skip
@@ -158,7 +163,10 @@ impl ParseAhead {
         let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
             .name("template-parse-ahead".to_string())
-            .spawn(move || worker_shared.work())
+            .spawn(move || {
+                helper_threads::reserve_thread_heap(PARSE_HEAP_RESERVE);
+                worker_shared.work()
+            })
             .ok()?;
         Some(ParseAhead {
             shared,

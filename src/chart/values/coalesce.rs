@@ -87,8 +87,7 @@ fn tables(dst: &Map<String, Value>, src: &Map<String, Value>, merge: bool) -> Ma
     let d = table::from_map(dst);
     let s = table::from_map(src);
     coalesce_tables_full_key(&d, &s, merge);
-    let out = table::to_map(&d, MAX_DEPTH).unwrap_or_default();
-    table::dispose(d);
+    let out = table::into_map(d, MAX_DEPTH).unwrap_or_default();
     table::dispose(s);
     out
 }
@@ -111,9 +110,7 @@ pub(crate) fn coalesce_tree(
 
 /// Converts a finished tree back to plain values.
 pub(crate) fn finish(tree: Table) -> Result<Map<String, Value>, CoalesceError> {
-    let out = table::to_map(&tree, MAX_DEPTH).ok_or(CoalesceError::TooDeep { limit: MAX_DEPTH });
-    table::dispose(tree);
-    out
+    table::into_map(tree, MAX_DEPTH).ok_or(CoalesceError::TooDeep { limit: MAX_DEPTH })
 }
 
 fn coalesce(chart: &Chart, dest: &Table, merge: bool) -> Result<(), CoalesceError> {
@@ -181,10 +178,10 @@ fn coalesce_globals(dest: &Table, src: &Table) {
             Node::Map(src_map) => {
                 let copy = table::shallow_copy(&src_map);
                 match table::get(&dest_globals, &key) {
-                    None => table::insert(&dest_globals, &key, Node::Map(copy)),
+                    None => table::insert(&dest_globals, key, Node::Map(copy)),
                     Some(Node::Map(existing)) => {
                         coalesce_tables_full_key(&copy, &existing, true);
-                        table::insert(&dest_globals, &key, Node::Map(copy));
+                        table::insert(&dest_globals, key, Node::Map(copy));
                     }
                     // Go: "Conflict: cannot merge map onto non-map". Skipped.
                     Some(Node::Plain(_)) => {}
@@ -192,7 +189,7 @@ fn coalesce_globals(dest: &Table, src: &Table) {
             }
             plain => {
                 if !matches!(table::get(&dest_globals, &key), Some(Node::Map(_))) {
-                    table::insert(&dest_globals, &key, plain);
+                    table::insert(&dest_globals, key, plain);
                 }
             }
         }
@@ -211,7 +208,7 @@ fn coalesce_chart_values(chart: &Chart, v: &Table, merge: bool) {
                 } else if let Node::Map(dest) = given {
                     // A non-map default under a given map: Go warns and keeps the given map.
                     if let Node::Map(src) = default {
-                        let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
+                        let merge = merge || chart.dependencies.iter().any(|d| d.name() == &*key);
                         if !merge {
                             clean_nil_values(&src);
                         }
@@ -228,7 +225,7 @@ fn coalesce_chart_values(chart: &Chart, v: &Table, merge: bool) {
                         clean_nil_values(sub);
                     }
                 }
-                table::insert(v, &key, default);
+                table::insert(v, key, default);
             }
         }
     }
@@ -237,14 +234,14 @@ fn coalesce_chart_values(chart: &Chart, v: &Table, merge: bool) {
 
 /// Go's `coalesceTablesFullKey`: `src` merged under `dst`, `dst` winning.
 pub(crate) fn coalesce_tables_full_key(dst: &Table, src: &Table, merge: bool) {
-    let src_non_nil: std::collections::BTreeSet<String> = table::entries(src)
+    let src_non_nil: std::collections::BTreeSet<table::Key> = table::entries(src)
         .into_iter()
         .filter(|(_, v)| !v.is_null())
         .map(|(k, _)| k)
         .collect();
     for (key, value) in table::entries(dst) {
         if value.is_null() {
-            table::insert(src, &key, Node::Plain(Value::Null));
+            table::insert(src, key, Node::plain(Value::Null));
         }
     }
     for (key, value) in table::entries(src) {
@@ -253,7 +250,7 @@ pub(crate) fn coalesce_tables_full_key(dst: &Table, src: &Table, merge: bool) {
             (Some(d), _) if !merge && d.is_null() && src_non_nil.contains(&key) => {
                 table::remove(dst, &key);
             }
-            (None, value) => table::insert(dst, &key, value),
+            (None, value) => table::insert(dst, key, value),
             (Some(Node::Map(d)), Node::Map(s)) => {
                 stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
                     coalesce_tables_full_key(&d, &s, merge)
@@ -269,7 +266,7 @@ pub(crate) fn coalesce_tables_full_key(dst: &Table, src: &Table, merge: bool) {
 fn clean_nil_values(t: &Table) {
     for (key, value) in table::entries(t) {
         match value {
-            Node::Plain(Value::Null) => table::remove(t, &key),
+            Node::Plain(v) if v.is_null() => table::remove(t, &key),
             Node::Map(sub) => {
                 stacker::maybe_grow(64 * 1024, 1024 * 1024, || clean_nil_values(&sub))
             }

@@ -151,9 +151,9 @@ fn process_tags(reqs: &mut [Dependency], values: &Table, warnings: &mut Vec<Warn
     for req in reqs {
         let (mut has_true, mut has_false) = (false, false);
         for tag in &req.tags {
-            match table::get(&tags, tag) {
-                Some(Node::Plain(Value::Bool(true))) => has_true = true,
-                Some(Node::Plain(Value::Bool(false))) => has_false = true,
+            match table::get(&tags, tag).as_ref().map(Node::as_plain) {
+                Some(Some(Value::Bool(true))) => has_true = true,
+                Some(Some(Value::Bool(false))) => has_false = true,
                 Some(_) => warnings.push(Warning::warn(
                     NON_BOOL,
                     [("tag", tag.as_str()), ("chart", req.name.as_str())],

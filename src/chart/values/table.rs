@@ -5,9 +5,10 @@
 //! copying) and then merge into them, so a later merge can show up in every place holding the
 //! same map (for example a subchart's nested global default appearing in the parent's
 //! `global`). A [`Table`] is such a shared map; [`Node`] is a value whose maps are shared.
-//! Lists and scalars are never changed in place by those algorithms, so they stay plain
-//! [`Value`]s. All recursion runs on a growable stack (`stacker`) so deep values cannot
-//! overflow the thread's stack.
+//! Lists and scalars are never changed in place by those algorithms, so sharing them is the
+//! same as copying them: they are held behind an `Rc`, as are keys, so that snapshots of a
+//! table's entries and copies of a tree only copy maps. All recursion runs on a growable stack
+//! (`stacker`) so deep values cannot overflow the thread's stack.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -15,27 +16,44 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
+/// A key of a [`Table`], shared between copies of the table.
+pub(crate) type Key = Rc<str>;
+
 /// A Go `map[string]interface{}`: cloning the handle shares the map.
-pub(crate) type Table = Rc<RefCell<BTreeMap<String, Node>>>;
+pub(crate) type Table = Rc<RefCell<BTreeMap<Key, Node>>>;
 
 /// A Go `interface{}` in a values tree.
 #[derive(Clone, Debug)]
 pub(crate) enum Node {
-    /// Anything but a map (`nil`, bool, number, string, list), held by value.
-    Plain(Value),
+    /// Anything but a map (`nil`, bool, number, string, list), never changed in place.
+    Plain(Rc<Value>),
     /// A map, held by reference.
     Map(Table),
 }
 
 impl Node {
+    /// A node holding `value` (a map too is held as a plain value: use [`from_value`] to
+    /// make its maps tables).
+    pub(crate) fn plain(value: Value) -> Node {
+        Node::Plain(Rc::new(value))
+    }
+
     pub(crate) fn is_null(&self) -> bool {
-        matches!(self, Node::Plain(Value::Null))
+        matches!(self, Node::Plain(v) if v.is_null())
     }
 
     pub(crate) fn as_table(&self) -> Option<&Table> {
         match self {
             Node::Map(t) => Some(t),
             Node::Plain(_) => None,
+        }
+    }
+
+    /// The value of a non-map node.
+    pub(crate) fn as_plain(&self) -> Option<&Value> {
+        match self {
+            Node::Plain(v) => Some(v),
+            Node::Map(_) => None,
         }
     }
 }
@@ -51,9 +69,9 @@ fn grow<R>(f: impl FnOnce() -> R) -> R {
 
 /// A fresh table tree holding `map` (Go: a deep copy, `copystructure.Copy`).
 pub(crate) fn from_map(map: &Map<String, Value>) -> Table {
-    let table: BTreeMap<String, Node> = map
+    let table: BTreeMap<Key, Node> = map
         .iter()
-        .map(|(k, v)| (k.clone(), from_value(v)))
+        .map(|(k, v)| (Key::from(k.as_str()), from_value(v)))
         .collect();
     Rc::new(RefCell::new(table))
 }
@@ -62,42 +80,75 @@ pub(crate) fn from_map(map: &Map<String, Value>) -> Table {
 pub(crate) fn from_value(value: &Value) -> Node {
     match value {
         Value::Object(map) => grow(|| Node::Map(from_map(map))),
-        other => Node::Plain(other.clone()),
+        other => Node::plain(other.clone()),
     }
 }
 
-/// The tree as plain values; `None` when it nests deeper than `limit` (only a reference
-/// cycle could make it so).
-pub(crate) fn to_map(table: &Table, limit: usize) -> Option<Map<String, Value>> {
-    let entries = entries(table);
+/// The tree as plain values, taking it apart: a table or value no longer shared elsewhere is
+/// moved, not copied. `None` when it nests deeper than `limit` (only a reference cycle could
+/// make it so).
+pub(crate) fn into_map(table: Table, limit: usize) -> Option<Map<String, Value>> {
+    let entries: Vec<(Key, Node)> = match Rc::try_unwrap(table) {
+        Ok(cell) => cell.into_inner().into_iter().collect(),
+        Err(shared) => entries(&shared),
+    };
     let mut out = Map::new();
-    for (k, v) in entries {
-        out.insert(k, to_value(&v, limit)?);
+    let mut entries = entries.into_iter();
+    while let Some((k, v)) = entries.next() {
+        match into_value(v, limit) {
+            Some(value) => {
+                out.insert(String::from(&*k), value);
+            }
+            None => {
+                // Take the rest apart level by level (deep, by the limit).
+                entries.for_each(|(_, node)| dispose_node(node));
+                drop_value(Value::Object(out));
+                return None;
+            }
+        }
     }
     Some(out)
 }
 
-fn to_value(node: &Node, limit: usize) -> Option<Value> {
+fn into_value(node: Node, limit: usize) -> Option<Value> {
     match node {
-        Node::Plain(v) => Some(v.clone()),
+        Node::Plain(v) => Some(Rc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone())),
         Node::Map(t) => {
-            let limit = limit.checked_sub(1)?;
-            grow(|| to_map(t, limit).map(Value::Object))
+            let Some(limit) = limit.checked_sub(1) else {
+                dispose(t);
+                return None;
+            };
+            grow(|| into_map(t, limit).map(Value::Object))
         }
     }
 }
 
-/// A deep copy with no sharing left (Go: `copystructure.Copy`).
+/// A deep copy with no maps shared (Go: `copystructure.Copy`); lists and scalars, which are
+/// never changed in place, are shared with `table`. `None` when it nests deeper than `limit`.
 pub(crate) fn deep_copy(table: &Table, limit: usize) -> Option<Table> {
-    let plain = to_map(table, limit)?;
-    let copy = from_map(&plain);
-    drop_value(Value::Object(plain));
-    Some(copy)
+    let mut copy = BTreeMap::new();
+    for (key, node) in entries(table) {
+        let node = match node {
+            Node::Plain(v) => Node::Plain(v),
+            Node::Map(t) => match limit
+                .checked_sub(1)
+                .and_then(|limit| grow(|| deep_copy(&t, limit)))
+            {
+                Some(t) => Node::Map(t),
+                None => {
+                    dispose(Rc::new(RefCell::new(copy)));
+                    return None;
+                }
+            },
+        };
+        copy.insert(key, node);
+    }
+    Some(Rc::new(RefCell::new(copy)))
 }
 
 /// Snapshot of a table's entries (Go ranges over a map while the loop body changes other
 /// maps; a snapshot keeps the borrow short).
-pub(crate) fn entries(table: &Table) -> Vec<(String, Node)> {
+pub(crate) fn entries(table: &Table) -> Vec<(Key, Node)> {
     table
         .borrow()
         .iter()
@@ -109,8 +160,8 @@ pub(crate) fn get(table: &Table, key: &str) -> Option<Node> {
     table.borrow().get(key).cloned()
 }
 
-pub(crate) fn insert(table: &Table, key: &str, node: Node) {
-    table.borrow_mut().insert(key.to_owned(), node);
+pub(crate) fn insert(table: &Table, key: impl Into<Key>, node: Node) {
+    table.borrow_mut().insert(key.into(), node);
 }
 
 pub(crate) fn remove(table: &Table, key: &str) {
@@ -150,10 +201,7 @@ pub(crate) fn path_value(table: &Table, path: &str) -> Option<Value> {
         Some(parents) => lookup_table(table, parents)?,
         None => table.clone(),
     };
-    match get(&holder, key)? {
-        Node::Plain(v) => Some(v),
-        Node::Map(_) => None,
-    }
+    get(&holder, key)?.as_plain().cloned()
 }
 
 /// Frees a table tree without deep recursion: Rust's drop of nested maps recurses once per
@@ -165,10 +213,25 @@ pub(crate) fn dispose(table: Table) {
             for (_, node) in cell.into_inner() {
                 match node {
                     Node::Map(child) => pending.push(child),
-                    Node::Plain(value) => drop_value(value),
+                    Node::Plain(value) => drop_plain(value),
                 }
             }
         }
+    }
+}
+
+/// [`dispose`] for any node.
+fn dispose_node(node: Node) {
+    match node {
+        Node::Map(t) => dispose(t),
+        Node::Plain(value) => drop_plain(value),
+    }
+}
+
+/// Drops a shared plain value, level by level when this was its last holder.
+fn drop_plain(value: Rc<Value>) {
+    if let Ok(value) = Rc::try_unwrap(value) {
+        drop_value(value);
     }
 }
 
