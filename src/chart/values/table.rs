@@ -262,3 +262,72 @@ pub(crate) fn drop_value(value: Value) {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a failed expectation is a failed test"
+)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map_of(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not a map: {other}"),
+        }
+    }
+
+    #[test]
+    fn a_table_shared_at_two_paths_converts_at_both() {
+        let shared = from_map(&map_of(json!({"list": [1, 2], "name": "x"})));
+        let root = new_table();
+        insert(&root, "a", Node::Map(shared.clone()));
+        insert(&root, "b", Node::Map(shared.clone()));
+        drop(shared);
+        let plain = into_map(root, 10).expect("not too deep");
+        let expected = json!({"list": [1, 2], "name": "x"});
+        assert_eq!(plain["a"], expected);
+        assert_eq!(plain["b"], expected);
+    }
+
+    #[test]
+    fn deep_copies_share_no_maps_but_share_plain_values() {
+        let original = from_map(&map_of(json!({"sub": {"list": [1], "n": 1}})));
+        let copy = deep_copy(&original, 10).expect("not too deep");
+        let copy_sub = get(&copy, "sub")
+            .and_then(|n| n.as_table().cloned())
+            .unwrap();
+        let original_sub = get(&original, "sub")
+            .and_then(|n| n.as_table().cloned())
+            .unwrap();
+        assert!(!Rc::ptr_eq(&copy_sub, &original_sub));
+        match (get(&copy_sub, "list"), get(&original_sub, "list")) {
+            (Some(Node::Plain(a)), Some(Node::Plain(b))) => assert!(Rc::ptr_eq(&a, &b)),
+            other => panic!("lists not plain: {other:?}"),
+        }
+        insert(&copy_sub, "n", Node::plain(json!(2)));
+        assert_eq!(
+            into_map(original, 10).unwrap(),
+            map_of(json!({"sub": {"list": [1], "n": 1}}))
+        );
+        assert_eq!(
+            into_map(copy, 10).unwrap(),
+            map_of(json!({"sub": {"list": [1], "n": 2}}))
+        );
+    }
+
+    #[test]
+    fn conversions_stop_at_the_depth_limit() {
+        let deep = from_map(&map_of(json!({"a": {"b": {"c": {"d": 1}}}, "z": [1]})));
+        assert!(deep_copy(&deep, 2).is_none());
+        assert!(deep_copy(&deep, 3).is_some());
+        assert!(into_map(deep.clone(), 2).is_none());
+        assert_eq!(
+            into_map(deep, 3).unwrap(),
+            map_of(json!({"a": {"b": {"c": {"d": 1}}}, "z": [1]}))
+        );
+    }
+}
