@@ -767,8 +767,10 @@ impl<'s, 'a> State<'s, 'a> {
             }
             return Ok(Val::invalid());
         }
-        let typ = receiver.slot_type();
+        // The slot's type name is only for error messages: built on those paths alone, as
+        // this runs for every field of every action.
         if matches!(receiver.v, Value::Nil) {
+            let typ = receiver.slot_type();
             return Err(self.error(format!("nil pointer evaluating {typ}.{field}")));
         }
         if let Some(callee) = Self::method_of(&receiver.v, field) {
@@ -778,6 +780,7 @@ impl<'s, 'a> State<'s, 'a> {
             && o.is_nil()
             && o.fields().iter().any(|(n, _)| n == field)
         {
+            let typ = receiver.slot_type();
             return Err(self.error(format!("nil pointer evaluating {typ}.{field}")));
         }
         let has_args = args.is_some_and(|a| a.len() > 1) || fin.is_some();
@@ -818,6 +821,7 @@ impl<'s, 'a> State<'s, 'a> {
             }
             _ => {}
         }
+        let typ = receiver.slot_type();
         Err(self.error(format!("can't evaluate field {field} in type {typ}")))
     }
 

@@ -480,6 +480,30 @@ impl Value {
         }
     }
 
+    /// Whether [`Value::type_name`] is `name`, without building the name (checked at every
+    /// call of a function with a named parameter type).
+    pub(crate) fn has_type_name(&self, name: &str) -> bool {
+        let (named, elem, prefix) = match self {
+            Value::List(l) => (&l.ty.named, &l.ty.elem, "[]"),
+            Value::Map(m) => {
+                let m = m.borrow();
+                return match &m.ty.named {
+                    Some(n) => n.name == name,
+                    None => name
+                        .strip_prefix("map[string]")
+                        .is_some_and(|elem| elem == m.ty.elem.go_name()),
+                };
+            }
+            other => return other.type_name() == name,
+        };
+        match named {
+            Some(n) => n.name == name,
+            None => name
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest == elem.go_name()),
+        }
+    }
+
     /// The type name after Go's `indirect` (a non-nil pointer's element type), as used by
     /// `len`, `index`, `slice` and `range` errors.
     pub(crate) fn indirect_type_name(&self) -> Cow<'_, str> {
@@ -812,6 +836,60 @@ mod tests {
             "map[string]interface {}"
         );
         assert_eq!(Value::Nil.type_name(), "<nil>");
+    }
+
+    #[test]
+    fn has_type_name_agrees_with_type_name() {
+        let named = |name: &str| {
+            Some(Arc::new(NamedType {
+                name: name.to_string(),
+                methods: Vec::new(),
+            }))
+        };
+        let values = [
+            Value::Nil,
+            Value::int64(1),
+            Value::from("s"),
+            Value::list(vec![]),
+            Value::string_list(["a"]),
+            Value::map(BTreeMap::new()),
+            Value::typed_map(
+                CollType {
+                    elem: ElemType::Interface,
+                    named: named("common.Values"),
+                },
+                BTreeMap::new(),
+            ),
+            Value::typed_map(
+                CollType {
+                    elem: ElemType::Bytes,
+                    named: None,
+                },
+                BTreeMap::new(),
+            ),
+        ];
+        let names = [
+            "<nil>",
+            "int64",
+            "string",
+            "[]interface {}",
+            "[]string",
+            "map[string]interface {}",
+            "map[string][]uint8",
+            "common.Values",
+            "[]",
+            "map[string]",
+            "interface {}",
+        ];
+        for value in &values {
+            for name in names {
+                assert_eq!(
+                    value.has_type_name(name),
+                    value.type_name() == name,
+                    "{value:?} against {name}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -172,7 +172,7 @@ impl ParamType {
             (ParamType::Bytes, Value::Bytes(_)) => true,
             (ParamType::List(e), Value::List(l)) => l.ty.elem == *e,
             (ParamType::Map(e), Value::Map(m)) => m.borrow().ty.elem == *e,
-            (ParamType::Named(n), v) => v.type_name() == *n,
+            (ParamType::Named(n), v) => v.has_type_name(n),
             _ => false,
         }
     }
