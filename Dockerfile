@@ -4,11 +4,13 @@
 # Build stage: the release binary, dependencies cached in their own layer.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY .cargo .cargo
 COPY e2e/Cargo.toml e2e/Cargo.toml
 COPY benches benches
 COPY crates crates
+# The release link order of hot functions (see build.rs).
+COPY build build
 COPY src src
 COPY e2e/src e2e/src
 RUN cargo build --release --locked --bin wheelhouse
