@@ -190,6 +190,17 @@ pub struct CollType {
 }
 
 impl CollType {
+    /// Whether the type's name is `name`: the named type's, or `kind` (`[]` or
+    /// `map[string]`) followed by the element type's.
+    fn is_named(&self, name: &str, kind: &str) -> bool {
+        match &self.named {
+            Some(n) => n.name == name,
+            None => name
+                .strip_prefix(kind)
+                .is_some_and(|elem| elem == self.elem.go_name()),
+        }
+    }
+
     /// The unnamed type with the given element type.
     pub fn of(elem: ElemType) -> CollType {
         CollType { elem, named: None }
@@ -483,24 +494,10 @@ impl Value {
     /// Whether [`Value::type_name`] is `name`, without building the name (checked at every
     /// call of a function with a named parameter type).
     pub(crate) fn has_type_name(&self, name: &str) -> bool {
-        let (named, elem, prefix) = match self {
-            Value::List(l) => (&l.ty.named, &l.ty.elem, "[]"),
-            Value::Map(m) => {
-                let m = m.borrow();
-                return match &m.ty.named {
-                    Some(n) => n.name == name,
-                    None => name
-                        .strip_prefix("map[string]")
-                        .is_some_and(|elem| elem == m.ty.elem.go_name()),
-                };
-            }
-            other => return other.type_name() == name,
-        };
-        match named {
-            Some(n) => n.name == name,
-            None => name
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest == elem.go_name()),
+        match self {
+            Value::List(l) => l.ty.is_named(name, "[]"),
+            Value::Map(m) => m.borrow().ty.is_named(name, "map[string]"),
+            other => other.type_name() == name,
         }
     }
 
